@@ -1,0 +1,38 @@
+/** Zero detection: the cheap test that keeps unallocated and zero ranges sparse. */
+
+const ZEROS = new Uint8Array(1024 * 1024);
+
+/** True when every byte of `data` is zero; a memcmp against a shared zero page. */
+export function isZero(data: Uint8Array): boolean {
+  let offset = 0;
+  while (offset < data.byteLength) {
+    const length = Math.min(ZEROS.byteLength, data.byteLength - offset);
+    const piece = data.subarray(offset, offset + length);
+    if (Buffer.compare(piece, ZEROS.subarray(0, length)) !== 0) return false;
+    offset += length;
+  }
+  return true;
+}
+
+/**
+ * The ranges of `data` that hold non-zero bytes, at `granularity` (the runs are aligned to it
+ * relative to the start of `data`, and adjacent non-zero granules are merged).
+ */
+export function nonZeroRuns(
+  data: Uint8Array,
+  granularity: number,
+): Array<[start: number, end: number]> {
+  const runs: Array<[number, number]> = [];
+  let runStart = -1;
+  for (let start = 0; start < data.byteLength; start += granularity) {
+    const end = Math.min(start + granularity, data.byteLength);
+    const zero = isZero(data.subarray(start, end));
+    if (!zero && runStart < 0) runStart = start;
+    if (zero && runStart >= 0) {
+      runs.push([runStart, start]);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) runs.push([runStart, data.byteLength]);
+  return runs;
+}

@@ -1,0 +1,60 @@
+/**
+ * The error contract. Everything the engine reports to a person is a TesseraError: a stable
+ * `code` that scripts and the UI can switch on, a message a person can act on, and the cause
+ * that explains it. Errors cross process boundaries as {@link SerializedError}.
+ */
+
+export const ERROR_CODES = {
+  /** The file ends before a structure the format says is there. */
+  DISK_TRUNCATED: 'the image file is shorter than its own structures say',
+  /** A magic cookie or signature is not the one the format requires. */
+  DISK_BAD_SIGNATURE: 'the file does not carry the signature of its format',
+  /** A stored checksum does not match the structure it protects. */
+  DISK_BAD_CHECKSUM: 'a checksum in the image does not match its contents',
+  /** A structure is internally inconsistent (overlaps, offsets past the end, bad counts). */
+  DISK_CORRUPT: 'the image structures are inconsistent',
+  /** A well-formed feature that Tessera does not handle. */
+  DISK_UNSUPPORTED: 'the image uses a feature Tessera does not support',
+  /** A size or count field is beyond what the format allows. */
+  DISK_TOO_LARGE: 'a size in the image is beyond what the format allows',
+  /** A differencing disk's parent cannot be found. */
+  DISK_PARENT_MISSING: 'the parent of a differencing disk cannot be found',
+  /** A differencing chain refers back to itself. */
+  DISK_PARENT_CYCLE: 'the differencing chain loops back on itself',
+  /** The parent found does not carry the identity the child expects. */
+  DISK_PARENT_MISMATCH: 'the parent disk is not the one the child was made from',
+  /** The VHDX log holds updates that cannot be replayed safely. */
+  DISK_LOG_UNREPLAYABLE: 'the VHDX log holds updates that cannot be replayed',
+  /** The file format is not recognised at all. */
+  DISK_UNKNOWN_FORMAT: 'the file is not a disk image Tessera can read',
+  /** An operating-system error while reading or writing an image. */
+  DISK_IO: 'the operating system reported an error on the image file',
+  /** A request (CLI arguments, API call) is malformed. */
+  BAD_REQUEST: 'the request is not valid',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface SerializedError {
+  readonly name: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export class TesseraError extends Error {
+  override readonly name: string = 'TesseraError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  toJSON(): SerializedError {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+export function isTesseraError(value: unknown): value is TesseraError {
+  return value instanceof TesseraError;
+}
