@@ -13,8 +13,18 @@ export interface FileReader {
 /** Largest metadata structure a reader may load at once; beyond it, read in pieces. */
 export const MAX_METADATA_READ = 64 * 1024 * 1024;
 
+const FRIENDLY: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  EIO: 'input/output error (the device may be failing)',
+};
+
 function ioError(path: string, what: string, cause: unknown): DiskError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    (code && FRIENDLY[code]) ?? (cause instanceof Error ? cause.message : String(cause));
   return new DiskError('DISK_IO', path, `${what}: ${reason}`, { cause });
 }
 
