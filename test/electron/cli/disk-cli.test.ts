@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { qemuImg } from '../../helpers/tools.js';
+import { qemuImg, tool } from '../../helpers/tools.js';
 import { scratchDir, seededBytes } from '../../helpers/scratch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -150,5 +150,22 @@ describe('tessera disk convert', () => {
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('interrupted');
     expect(await readdir(work)).toEqual([]);
+  });
+
+  it('fails with a clear error on a full target file system and leaves nothing there', async () => {
+    const full = path.join(dir, 'full');
+    await import('node:fs/promises').then((fs) => fs.mkdir(full));
+    // A small tmpfs is a real full disk; mounting needs root, which CI has.
+    await tool('mount', ['-t', 'tmpfs', '-o', 'size=8M', 'tmpfs', full]);
+    try {
+      const source = path.join(dir, 'random.img');
+      await writeFile(source, seededBytes(5, 32 * MiB));
+      const result = await tessera(['disk', 'convert', source, path.join(full, 'copy.img')]);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain('the target file system is full');
+      expect(await readdir(full)).toEqual([]);
+    } finally {
+      await tool('umount', [full]);
+    }
   });
 });
