@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { access, readFile, stat, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { openDisk } from '../../../../electron/engine/disk/open.js';
+import { createVhdWriter } from '../../../../electron/engine/disk/vhd/vhd-writer.js';
+import { collectExtents, sha256OfDisk } from '../../../helpers/disk.js';
+import { scratchDir, sha256File } from '../../../helpers/scratch.js';
+import { qemuImg, qemuMap } from '../../../helpers/tools.js';
+import { seededRaw } from '../../../fixtures/vhd-images.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await scratchDir('tessera-vhd-writer-'));
+});
+afterAll(() => cleanup());
+
+/**
+ * qemu before 10.0 sizes images of unknown creators by CHS; force_size_calc=current_size makes
+ * it read them the way the specification, Hyper-V and qemu ≥ 10 do.
+ */
+const vpcOpts = (file: string) => `driver=vpc,force_size_calc=current_size,file.filename=${file}`;
+
+/** Streams `source` into a new VHD in `chunk`-sized writes, skipping all-zero chunks as a converter would. */
+async function writeVhd(
+  source: string,
+  target: string,
+  subformat: 'fixed' | 'dynamic',
+  chunk: number,
+  blockSize?: number,
+): Promise<number> {
+  const bytes = await readFile(source);
+  const writer = await createVhdWriter(target, {
+    virtualSize: bytes.byteLength,
+    subformat,
+    ...(blockSize ? { blockSize } : {}),
+  });
+  for (let at = 0; at < bytes.byteLength; at += chunk) {
+    const piece = bytes.subarray(at, Math.min(at + chunk, bytes.byteLength));
+    if (piece.some((b) => b !== 0) || at % (3 * chunk) === 0) await writer.write(at, piece);
+  }
+  await writer.finish();
+  return writer.virtualSize;
+}
+
+async function qemuCompare(raw: string, vhd: string): Promise<void> {
+  await qemuImg('compare', '--image-opts', `driver=raw,file.filename=${raw}`, vpcOpts(vhd));
+}
+
+async function qemuInfo(vhd: string): Promise<{ 'virtual-size': number; format: string }> {
+  return JSON.parse(await qemuImg('info', '--output=json', '--image-opts', vpcOpts(vhd))) as {
+    'virtual-size': number;
+    format: string;
+  };
+}
+
+describe('VHD writer', () => {
+  const size = 13 * MiB + 5 * 512; // neither a whole MiB nor a whole block
+  const dataAt = [0, 3 * MiB - 10_000, 8 * MiB + 4096, 13 * MiB - 50_000];
+
+  for (const blockSize of [undefined, 512 * KiB, 8 * MiB]) {
+    it(`writes a dynamic VHD (block size ${blockSize ?? 'default'}) that qemu reads as the source`, async () => {
+      const raw = await seededRaw(dir, `dyn-${blockSize}.raw`, size, dataAt, 21);
+      const vhd = path.join(dir, `dyn-${blockSize}.vhd`);
+      const written = await writeVhd(raw, vhd, 'dynamic', 256 * KiB, blockSize);
+      expect(written).toBe(size);
+      expect((await qemuInfo(vhd))['virtual-size']).toBe(size);
+      await qemuCompare(raw, vhd);
+
+      const disk = await openDisk(vhd);
+      try {
+        expect(disk.subformat).toBe('dynamic');
+        expect(disk.blockSize).toBe(blockSize ?? 2 * MiB);
+        expect(disk.virtualSize).toBe(size);
+        expect(await sha256OfDisk(disk)).toBe(await sha256File(raw));
+        // Only blocks holding data are allocated, and the file is no bigger than they need.
+        const block = disk.blockSize!;
+        const touched = new Set(
+          dataAt.flatMap((at) => [Math.floor(at / block), Math.floor((at + 99_999) / block)]),
+        );
+        expect(disk.allocatedBytes).toBeLessThanOrEqual(touched.size * block);
+        const extents = await collectExtents(disk);
+        expect(extents.filter((e) => e.kind === 'data').length).toBeGreaterThan(0);
+        const unwritten = touched.size < Math.ceil(size / block);
+        expect(extents.some((e) => e.kind === 'unallocated')).toBe(unwritten);
+        expect((await stat(vhd)).size).toBeLessThan(touched.size * (block + 4096) + 64 * KiB);
+      } finally {
+        await disk.close();
+      }
+      // qemu's own map sees the same allocation.
+      const qemuData = (await qemuMap(vhd, 'vpc')).filter((e) => e.data);
+      expect(qemuData.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('writes a fixed VHD rounded up to a whole MiB (Azure) that qemu reads as the source', async () => {
+    const raw = await seededRaw(dir, 'fixed.raw', size, dataAt, 22);
+    const vhd = path.join(dir, 'fixed.vhd');
+    const written = await writeVhd(raw, vhd, 'fixed', 1 * MiB);
+    expect(written).toBe(14 * MiB);
+    expect((await stat(vhd)).size).toBe(14 * MiB + 512);
+    expect((await qemuInfo(vhd))['virtual-size']).toBe(14 * MiB);
+    await qemuCompare(raw, vhd);
+
+    const padded = path.join(dir, 'fixed-padded.raw');
+    await qemuImg('convert', '-f', 'raw', '-O', 'raw', raw, padded);
+    await truncate(padded, 14 * MiB);
+    const disk = await openDisk(vhd);
+    try {
+      expect(disk.subformat).toBe('fixed');
+      expect(disk.virtualSize).toBe(14 * MiB);
+      expect(await sha256OfDisk(disk)).toBe(await sha256File(padded));
+    } finally {
+      await disk.close();
+    }
+    // Sparse: zeros were not written.
+    const blocks = (await stat(vhd)).blocks * 512;
+    expect(blocks).toBeLessThan(2 * MiB);
+  });
+
+  it('keeps an all-zero disk fully unallocated', async () => {
+    const vhd = path.join(dir, 'empty.vhd');
+    const writer = await createVhdWriter(vhd, { virtualSize: 64 * MiB, subformat: 'dynamic' });
+    await writer.write(0, Buffer.alloc(8 * MiB));
+    await writer.finish();
+    const disk = await openDisk(vhd);
+    expect(disk.allocatedBytes).toBe(0);
+    expect(await collectExtents(disk)).toEqual([
+      { offset: 0, length: 64 * MiB, kind: 'unallocated' },
+    ]);
+    await disk.close();
+    expect((await stat(vhd)).size).toBe(512 + 1024 + 512 + 512);
+  });
+
+  it('refuses bad requests and leaves no file behind', async () => {
+    const vhd = path.join(dir, 'bad.vhd');
+    await expect(
+      createVhdWriter(vhd, { virtualSize: MiB, subformat: 'dynamic', blockSize: 3 * MiB }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      createVhdWriter(vhd, { virtualSize: 2041 * 1024 * MiB, subformat: 'dynamic' }),
+    ).rejects.toMatchObject({ code: 'DISK_TOO_LARGE' });
+    const writer = await createVhdWriter(vhd, { virtualSize: 4 * MiB, subformat: 'dynamic' });
+    await writer.write(MiB, Buffer.alloc(512, 1));
+    await expect(writer.write(0, Buffer.alloc(512, 1))).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await writer.abort();
+    await expect(access(vhd)).rejects.toThrow();
+  });
+
+  it('gives the image the identity asked for', async () => {
+    const vhd = path.join(dir, 'id.vhd');
+    const id = '0f1e2d3c-4b5a-4697-8877-665544332211';
+    const writer = await createVhdWriter(vhd, {
+      virtualSize: MiB,
+      subformat: 'dynamic',
+      identity: id,
+    });
+    await writer.finish();
+    const disk = await openDisk(vhd);
+    expect(disk.identity).toBe(id);
+    await disk.close();
+  });
+});
