@@ -165,13 +165,6 @@ function checkBlocks(
     starts[n++] = start;
   }
   starts.sort();
-  for (let i = 1; i < starts.length; i++) {
-    check(
-      starts[i]! >= starts[i - 1]! + span,
-      path,
-      () => `blocks at ${starts[i - 1]} and ${starts[i]} overlap`,
-    );
-  }
   for (const range of metadata) {
     // The last block starting before the range's end is the only one that can overlap it.
     let lo = 0;
@@ -189,6 +182,13 @@ function checkBlocks(
         `the block at ${starts[before]} overlaps ${range.what} at ${range.start}..${range.end}`,
       );
     }
+  }
+  for (let i = 1; i < starts.length; i++) {
+    check(
+      starts[i]! >= starts[i - 1]! + span,
+      path,
+      () => `blocks at ${starts[i - 1]} and ${starts[i]} overlap`,
+    );
   }
   return count;
 }
