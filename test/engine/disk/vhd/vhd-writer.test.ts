@@ -5,7 +5,7 @@ import { openDisk } from '../../../../electron/engine/disk/open.js';
 import { createVhdWriter } from '../../../../electron/engine/disk/vhd/vhd-writer.js';
 import { collectExtents, sha256OfDisk } from '../../../helpers/disk.js';
 import { scratchDir, sha256File } from '../../../helpers/scratch.js';
-import { qemuImg, qemuMap } from '../../../helpers/tools.js';
+import { qemuImg, qemuMap, tool } from '../../../helpers/tools.js';
 import { seededRaw } from '../../../fixtures/vhd-images.js';
 
 let dir: string;
@@ -119,6 +119,25 @@ describe('VHD writer', () => {
     // Sparse: zeros were not written.
     const blocks = (await stat(vhd)).blocks * 512;
     expect(blocks).toBeLessThan(2 * MiB);
+  });
+
+  it('writes dynamic VHDs that libvhdi (an independent reader) reads as the source', async () => {
+    const raw = await seededRaw(
+      dir,
+      'libvhdi.raw',
+      5 * MiB + 512,
+      [3000 * 512, 5 * MiB - 99_488],
+      23,
+    );
+    const vhd = path.join(dir, 'libvhdi.vhd');
+    await writeVhd(raw, vhd, 'dynamic', 128 * KiB, MiB);
+    const script = [
+      'import hashlib, sys, pyvhdi',
+      'f = pyvhdi.file(); f.open(sys.argv[1])',
+      'print(hashlib.sha256(f.read_buffer_at_offset(f.get_media_size(), 0)).hexdigest())',
+    ].join('\n');
+    const sha = (await tool('/usr/bin/python3', ['-c', script, vhd])).trim();
+    expect(sha).toBe(await sha256File(raw));
   });
 
   it('keeps an all-zero disk fully unallocated', async () => {
