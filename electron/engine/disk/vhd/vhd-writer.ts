@@ -8,8 +8,10 @@
  * footers are written at finish. Allocated blocks get an all-ones sector bitmap, as Hyper-V and
  * qemu write them, and their unwritten parts stay holes in the host file.
  *
- * Creator application "tess": readers that follow the specification and qemu ≥ 10 size the disk
- * by current_size; the geometry follows the specification's CHS algorithm. Memory is the BAT
+ * Creator application "tess". Fixed disks carry the specification's CHS geometry and readers
+ * that follow the specification (Hyper-V, Azure, qemu ≥ 10) size them by current_size; qemu
+ * before 10 sizes unknown creators by CHS and needs force_size_calc=current_size for them.
+ * Dynamic disks are sized so both agree (see coveringGeometry). Memory is the BAT
  * (4 bytes per block) and nothing else; data is never buffered beyond the current write.
  */
 import { randomUUID } from 'node:crypto';
@@ -27,6 +29,7 @@ import {
   FOOTER_COOKIE,
   FOOTER_SIZE,
   LOCATOR_COUNT,
+  MAX_CHS_SECTORS,
   MAX_VIRTUAL_SIZE,
   NO_DATA_OFFSET,
   SECTOR_SIZE,
@@ -37,6 +40,7 @@ import {
   chsGeometry,
   encodeDynamicHeader,
   encodeFooter,
+  type ChsGeometry,
   type VhdFooter,
 } from './vhd-structs.js';
 
@@ -55,9 +59,13 @@ export async function createVhdWriter(
   target: string,
   options: VhdWriterOptions,
 ): Promise<DiskWriter> {
-  const size = checkedSize(target, options);
+  const requested = checkedSize(target, options);
   const uniqueId = checkedIdentity(target, options.identity);
-  const footer = footerFor(size, uniqueId, options.subformat);
+  const { size, geometry } =
+    options.subformat === 'fixed'
+      ? { size: requested, geometry: chsGeometry(requested / SECTOR_SIZE) }
+      : coveringGeometry(requested);
+  const footer = footerFor(size, geometry, uniqueId, options.subformat);
   const output = await ImageOutput.create(target);
   try {
     return options.subformat === 'fixed'
@@ -116,8 +124,29 @@ function checkedBlockSize(target: string, blockSize: number | undefined): number
   return size;
 }
 
-function footerFor(size: number, uniqueId: string, subformat: 'fixed' | 'dynamic'): VhdFooter {
-  const geometry = chsGeometry(size / SECTOR_SIZE);
+/**
+ * Dynamic disks take qemu-img's approach: grow the size until the CHS geometry covers it and
+ * store exactly that size, so readers that trust the geometry (Virtual PC, qemu < 10 for any
+ * creator it does not know) and readers that trust current_size (Hyper-V, qemu ≥ 10) agree.
+ * Past what CHS can express, the maximum geometry tells every qemu to use current_size.
+ */
+export function coveringGeometry(size: number): { size: number; geometry: ChsGeometry } {
+  const sectors = size / SECTOR_SIZE;
+  const max = { cylinders: 65535, heads: 16, sectorsPerTrack: 255 };
+  if (sectors > MAX_CHS_SECTORS) return { size, geometry: max };
+  for (let extra = 0; ; extra++) {
+    const geometry = chsGeometry(sectors + extra);
+    const covered = geometry.cylinders * geometry.heads * geometry.sectorsPerTrack;
+    if (covered >= sectors) return { size: covered * SECTOR_SIZE, geometry };
+  }
+}
+
+function footerFor(
+  size: number,
+  geometry: ChsGeometry,
+  uniqueId: string,
+  subformat: 'fixed' | 'dynamic',
+): VhdFooter {
   return {
     cookie: FOOTER_COOKIE,
     features: FEATURES_RESERVED,

@@ -15,6 +15,7 @@ import {
   type VhdFooter,
 } from '../../../../electron/engine/disk/vhd/vhd-structs.js';
 import { virtualSizeOf } from '../../../../electron/engine/disk/vhd/vhd-format.js';
+import { coveringGeometry } from '../../../../electron/engine/disk/vhd/vhd-writer.js';
 
 const footer: VhdFooter = {
   cookie: 'conectix',
@@ -124,5 +125,18 @@ describe('VHD structure codecs', () => {
     expect(() => virtualSizeOf('x', { ...max, currentSize: (2040n << 30n) + 512n })).toThrow(
       expect.objectContaining({ code: 'DISK_TOO_LARGE' }),
     );
+  });
+
+  it('rounds dynamic sizes up to what CHS covers, as qemu-img does', () => {
+    // qemu-img create -f vpc x.vhd 10M writes 302/4/17 and 20536 sectors.
+    expect(coveringGeometry(10 * 1024 * 1024)).toEqual({
+      size: 20536 * 512,
+      geometry: { cylinders: 302, heads: 4, sectorsPerTrack: 17 },
+    });
+    const big = 200 * 2 ** 30;
+    expect(coveringGeometry(big)).toEqual({
+      size: big,
+      geometry: { cylinders: 65535, heads: 16, sectorsPerTrack: 255 },
+    });
   });
 });
