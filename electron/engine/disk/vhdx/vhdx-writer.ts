@@ -18,7 +18,7 @@ import { NULL_GUID, randomGuid, normaliseGuid } from '../io/guid.js';
 import { ImageOutput } from '../io/output.js';
 import type { DiskWriter, DiskWriterOptions } from '../types.js';
 import { StreamingOrder } from '../writer-order.js';
-import { nonZeroRuns } from '../zero.js';
+import { isZero, nonZeroRuns } from '../zero.js';
 import { batGeometry, payloadEntryIndex } from './vhdx-bat.js';
 import {
   CREATOR,
@@ -92,6 +92,10 @@ export async function createVhdxWriter(
   const output = await ImageOutput.create(target);
   const order = new StreamingOrder(target, virtualSize);
 
+  const isAllocated = (block: number): boolean =>
+    batEntryCodec.get(bat, payloadEntryIndex(block, geometry.chunkRatio) * 8).state ===
+    PAYLOAD_STATE.fullyPresent;
+
   /** File offset of `block`, allocating it at the end of the file on first use. */
   const blockOffset = (block: number): number => {
     const at = payloadEntryIndex(block, geometry.chunkRatio) * 8;
@@ -117,8 +121,11 @@ export async function createVhdxWriter(
         for (let at = offset + start; at < offset + end;) {
           const block = Math.floor(at / blockSize);
           const pieceEnd = Math.min((block + 1) * blockSize, offset + end);
-          const fileOffset = blockOffset(block) + (at - block * blockSize);
-          await output.write(data.subarray(at - offset, pieceEnd - offset), fileOffset);
+          const piece = data.subarray(at - offset, pieceEnd - offset);
+          // A run's last granule may spill zeros into the next block: never allocate for them.
+          if (isAllocated(block) || !isZero(piece)) {
+            await output.write(piece, blockOffset(block) + (at - block * blockSize));
+          }
           at = pieceEnd;
         }
       }
