@@ -8,10 +8,12 @@
  * footers are written at finish. Allocated blocks get an all-ones sector bitmap, as Hyper-V and
  * qemu write them, and their unwritten parts stay holes in the host file.
  *
- * Creator application "tess". Fixed disks carry the specification's CHS geometry and readers
- * that follow the specification (Hyper-V, Azure, qemu ≥ 10) size them by current_size; qemu
- * before 10 sizes unknown creators by CHS and needs force_size_calc=current_size for them.
- * Dynamic disks are sized so both agree (see coveringGeometry). Memory is the BAT
+ * Creator application "tess". Hyper-V, Azure and qemu ≥ 10 size a VHD by current_size; qemu
+ * before 10 sizes unknown creators by CHS geometry. Dynamic disks are sized so both agree (see
+ * coveringGeometry). A fixed disk's size is set by Azure (whole MiB), so it cannot grow to
+ * suit the geometry: it gets the specification's geometry when that covers the size exactly,
+ * and otherwise the maximum geometry, which every qemu reads as "use current_size" (as
+ * qemu-img's force_size does). Either way every reader sees the same size. Memory is the BAT
  * (4 bytes per block) and nothing else; data is never buffered beyond the current write.
  */
 import { randomUUID } from 'node:crypto';
@@ -63,7 +65,7 @@ export async function createVhdWriter(
   const uniqueId = checkedIdentity(target, options.identity);
   const { size, geometry } =
     options.subformat === 'fixed'
-      ? { size: requested, geometry: chsGeometry(requested / SECTOR_SIZE) }
+      ? { size: requested, geometry: fixedGeometry(requested) }
       : coveringGeometry(requested);
   const footer = footerFor(size, geometry, uniqueId, options.subformat);
   const output = await ImageOutput.create(target);
@@ -124,6 +126,15 @@ function checkedBlockSize(target: string, blockSize: number | undefined): number
   return size;
 }
 
+const MAX_GEOMETRY: ChsGeometry = { cylinders: 65535, heads: 16, sectorsPerTrack: 255 };
+
+/** The specification's geometry if it describes exactly `size`, else the maximum geometry. */
+export function fixedGeometry(size: number): ChsGeometry {
+  const geometry = chsGeometry(size / SECTOR_SIZE);
+  const covered = geometry.cylinders * geometry.heads * geometry.sectorsPerTrack * SECTOR_SIZE;
+  return covered === size ? geometry : MAX_GEOMETRY;
+}
+
 /**
  * Dynamic disks take qemu-img's approach: grow the size until the CHS geometry covers it and
  * store exactly that size, so readers that trust the geometry (Virtual PC, qemu < 10 for any
@@ -132,8 +143,7 @@ function checkedBlockSize(target: string, blockSize: number | undefined): number
  */
 export function coveringGeometry(size: number): { size: number; geometry: ChsGeometry } {
   const sectors = size / SECTOR_SIZE;
-  const max = { cylinders: 65535, heads: 16, sectorsPerTrack: 255 };
-  if (sectors > MAX_CHS_SECTORS) return { size, geometry: max };
+  if (sectors > MAX_CHS_SECTORS) return { size, geometry: MAX_GEOMETRY };
   for (let extra = 0; ; extra++) {
     const geometry = chsGeometry(sectors + extra);
     const covered = geometry.cylinders * geometry.heads * geometry.sectorsPerTrack;
