@@ -131,7 +131,7 @@ export function parentCandidates(child: string, locations: readonly string[]): s
   const direct: string[] = [];
   const besideChild: string[] = [];
   for (const location of locations) {
-    const normalised = location.replace(/^file:\/\//i, '').replace(/\\/g, '/');
+    const normalised = location.replace(/^file:\/\/(localhost)?/i, '').replace(/\\/g, '/');
     if (normalised.length === 0) continue;
     const windowsAbsolute = /^[a-z]:\//i.test(normalised) || normalised.startsWith('//');
     if (!windowsAbsolute) direct.push(path.resolve(childDir, normalised));
