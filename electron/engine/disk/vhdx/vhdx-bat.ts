@@ -73,10 +73,11 @@ export class VhdxBat {
     private readonly file: FileReader,
     readonly geometry: BatGeometry,
     private readonly entries: Buffer,
-    /** Payload blocks stored in this file (fully or partially present). */
-    readonly presentBlocks: number,
-    /** Every payload entry is FULLY_PRESENT. */
-    readonly fullyAllocated: boolean,
+    /**
+     * Bytes of the virtual disk whose blocks are stored in this file (fully or partially
+     * present), counting the last block only up to the end of the disk.
+     */
+    readonly presentBytes: number,
   ) {}
 
   static async read(file: FileReader, layout: VhdxLayout): Promise<VhdxBat> {
@@ -103,8 +104,7 @@ export class VhdxBat {
 
     // Allocated blocks as (offset in MiB) * 2 + (1 for a sector bitmap), sorted for the overlap walk.
     const allocated: number[] = [];
-    let presentBlocks = 0;
-    let fullyAllocated = true;
+    let presentBytes = 0;
     const place = (what: string, mb: bigint, length: number): void => {
       const offset = mb * BigInt(MiB);
       check(
@@ -129,7 +129,6 @@ export class VhdxBat {
         path,
         () => `block ${block} has invalid BAT state ${state}`,
       );
-      if (state !== PAYLOAD_STATE.fullyPresent) fullyAllocated = false;
       if (state !== PAYLOAD_STATE.fullyPresent && state !== PAYLOAD_STATE.partiallyPresent)
         continue;
       check(
@@ -141,7 +140,7 @@ export class VhdxBat {
       const used = Math.min(blockSize, meta.virtualSize - block * blockSize);
       place(`payload block ${block}`, mb, used);
       allocated.push(Number(mb) * 2);
-      presentBlocks++;
+      presentBytes += used;
     }
     if (meta.hasParent) {
       const chunks = Math.ceil(dataBlocks / chunkRatio);
@@ -174,7 +173,7 @@ export class VhdxBat {
       }
     }
     checkBlocksApart(path, allocated, blockSize, meta.virtualSize, layout.reserved);
-    return new VhdxBat(file, geometry, entries, presentBlocks, fullyAllocated);
+    return new VhdxBat(file, geometry, entries, presentBytes);
   }
 
   /** Describes [offset, offset + length) of the virtual disk (see DiskLayer.map). */

@@ -82,17 +82,13 @@ export async function openVhdxLayer(image: ImageFile): Promise<DiskLayer> {
     identity: meta.virtualDiskId,
     linkIdentity: header.dataWriteGuid,
     parent: parentReference(meta),
-    // Whole blocks, except that the last block counts only up to the end of the disk; a
-    // partially present block counts whole (the file holds all of it).
-    allocatedBytes: Math.min(bat.presentBlocks * meta.blockSize, allocatedCap(bat, meta)),
+    // Whole blocks (a partially present block counts whole: the file holds all of it), the
+    // last one only up to the end of the disk.
+    allocatedBytes: bat.presentBytes,
     scanForZeros: subformat === 'fixed',
     map: (offset, length) => bat.map(offset, length),
     close: () => file.close(),
   };
-}
-
-function allocatedCap(bat: VhdxBat, meta: VhdxMetadata): number {
-  return bat.presentBlocks === bat.geometry.dataBlocks ? meta.virtualSize : Number.MAX_SAFE_INTEGER;
 }
 
 function parentReference(meta: VhdxMetadata): ParentReference | null {

@@ -6,7 +6,7 @@
 import { DiskError, check } from '../errors.js';
 import { crc32cWithZeroedField } from '../io/checksum.js';
 import { readBytes, type FileReader } from '../io/file.js';
-import { isNullGuid, normaliseGuid } from '../io/guid.js';
+import { isNullGuid, normaliseGuid, readGuid } from '../io/guid.js';
 import type { ErrorCode } from '../../../../shared/errors.js';
 import {
   ALIGNMENT_1M,
@@ -37,7 +37,6 @@ import {
   type RegionEntry,
   type VhdxHeader,
 } from './vhdx-structs.js';
-import { readGuid } from '../io/guid.js';
 
 /** A byte range of the file that holds a structure, for overlap checks. */
 export interface FileRange {

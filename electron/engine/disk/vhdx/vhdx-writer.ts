@@ -14,7 +14,7 @@
  */
 import { DiskError } from '../errors.js';
 import { crc32cWithZeroedField } from '../io/checksum.js';
-import { NULL_GUID, randomGuid, normaliseGuid } from '../io/guid.js';
+import { NULL_GUID, normaliseGuid, randomGuid, writeGuid } from '../io/guid.js';
 import { ImageOutput } from '../io/output.js';
 import type { DiskWriter, DiskWriterOptions } from '../types.js';
 import { StreamingOrder } from '../writer-order.js';
@@ -49,7 +49,6 @@ import {
   regionTableCodec,
   type MetadataEntry,
 } from './vhdx-structs.js';
-import { writeGuid } from '../io/guid.js';
 
 const LOG_OFFSET = MiB;
 const LOG_LENGTH = MiB;
