@@ -120,6 +120,7 @@ export function registerDiskCommands(program: Command): void {
     .option('--block-size <size>', 'block size of a dynamic VHD/VHDX, e.g. 2M or 32M')
     .option('--source-format <format>', `read <in> as ${READABLE.join('|')} instead of detecting`)
     .option('--overwrite', 'replace <out> if it exists')
+    .option('--sync', 'flush <out> to stable storage before finishing (qemu-img and cp do not)')
     .option('--json', 'print the result as JSON (no progress bar)')
     .action(
       async (
@@ -130,6 +131,7 @@ export function registerDiskCommands(program: Command): void {
           blockSize?: string;
           sourceFormat?: string;
           overwrite?: boolean;
+          sync?: boolean;
           json?: boolean;
         },
       ) => {
@@ -155,6 +157,7 @@ export function registerDiskCommands(program: Command): void {
             logicalSectorSize: source.format === 'vhdx' ? source.logicalSectorSize : undefined,
             physicalSectorSize: source.format === 'vhdx' ? source.physicalSectorSize : undefined,
             blockSize,
+            durable: options.sync ?? false,
           });
           const bar = options.json
             ? null

@@ -82,6 +82,11 @@ export interface DiskWriterOptions {
   readonly blockSize?: number;
   /** Identity to give the new disk (GUID); a fresh one when absent. */
   readonly identity?: string;
+  /**
+   * Flush the image to stable storage before it is renamed into place (default true). A
+   * conversion a user can simply rerun may turn it off, as qemu-img convert and cp do.
+   */
+  readonly durable?: boolean;
 }
 
 /**

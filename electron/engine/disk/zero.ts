@@ -4,6 +4,10 @@ const ZEROS = new Uint8Array(1024 * 1024);
 
 /** True when every byte of `data` is zero; a memcmp against a shared zero page. */
 export function isZero(data: Uint8Array): boolean {
+  // Data is rarely zero at both ends when it holds anything: decide those cases without a call.
+  const length = data.byteLength;
+  if (length > 0 && (data[0] !== 0 || data[length - 1] !== 0 || data[length >> 1] !== 0))
+    return false;
   let offset = 0;
   while (offset < data.byteLength) {
     const length = Math.min(ZEROS.byteLength, data.byteLength - offset);

@@ -15,16 +15,18 @@ export class ImageOutput {
     readonly path: string,
     readonly tempPath: string,
     private readonly handle: FileHandle,
+    private readonly durable: boolean,
   ) {}
 
-  static async create(target: string): Promise<ImageOutput> {
+  /** `durable`: fsync before the rename, so a crash never leaves a named but empty image. */
+  static async create(target: string, options: { durable?: boolean } = {}): Promise<ImageOutput> {
     const tempPath = path.join(
       path.dirname(target),
       `.${path.basename(target)}.${randomBytes(4).toString('hex')}.partial`,
     );
     try {
       const handle = await open(tempPath, 'wx');
-      return new ImageOutput(target, tempPath, handle);
+      return new ImageOutput(target, tempPath, handle, options.durable ?? true);
     } catch (cause) {
       throw wrap(target, 'cannot create the image file', cause);
     }
@@ -56,10 +58,10 @@ export class ImageOutput {
     }
   }
 
-  /** Flushes, closes and moves the image into place. */
+  /** Flushes (when durable), closes and moves the image into place. */
   async commit(): Promise<void> {
     try {
-      await this.handle.sync();
+      if (this.durable) await this.handle.sync();
       await this.handle.close();
       this.closed = true;
       await rename(this.tempPath, this.path);

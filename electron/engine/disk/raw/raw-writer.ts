@@ -11,7 +11,7 @@ export async function createRawWriter(
   target: string,
   options: DiskWriterOptions,
 ): Promise<DiskWriter> {
-  const output = await ImageOutput.create(target);
+  const output = await ImageOutput.create(target, { durable: options.durable });
   const order = new StreamingOrder(target, options.virtualSize);
   try {
     await output.truncate(options.virtualSize);

@@ -68,7 +68,7 @@ export async function createVhdWriter(
       ? { size: requested, geometry: fixedGeometry(requested) }
       : coveringGeometry(requested);
   const footer = footerFor(size, geometry, uniqueId, options.subformat);
-  const output = await ImageOutput.create(target);
+  const output = await ImageOutput.create(target, { durable: options.durable });
   try {
     return options.subformat === 'fixed'
       ? await fixedWriter(target, output, size, footer)

@@ -88,7 +88,7 @@ export async function createVhdxWriter(
   const bat = Buffer.alloc(geometry.totalEntries * 8);
   let nextFree = BAT_OFFSET + batLength;
 
-  const output = await ImageOutput.create(target);
+  const output = await ImageOutput.create(target, { durable: options.durable });
   const order = new StreamingOrder(target, virtualSize);
 
   const isAllocated = (block: number): boolean =>
