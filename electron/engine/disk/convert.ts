@@ -7,10 +7,12 @@ export interface ConvertProgress {
 }
 
 export interface ConvertOptions {
-  /** Size of each read; also the unit of read-ahead. */
+  /** Size of each read and write. */
   readonly chunkSize?: number;
-  /** Reads kept in flight ahead of the writer: overlaps source and target I/O. */
+  /** Reads kept in flight ahead of the writer. */
   readonly readAhead?: number;
+  /** Writes kept in flight behind the reader. */
+  readonly writeBehind?: number;
   readonly onProgress?: (progress: ConvertProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -23,18 +25,22 @@ export interface ConvertResult {
 
 export const DEFAULT_CHUNK = 4 * 1024 * 1024;
 
-interface PendingRead {
+interface Chunk {
   readonly offset: number;
   readonly buffer: Buffer;
   readonly view: Buffer;
-  readonly done: Promise<void>;
+  /** The read, then (once handed to the writer) the write. */
+  io: Promise<void>;
 }
 
 /**
  * Streams every data extent of `source` into `writer`, in order, and finishes the writer.
  * Unallocated and zero extents are never read; the writer leaves all-zero data sparse.
- * Memory is bounded by chunkSize × readAhead whatever the disk size. On any failure the
- * writer is aborted, so no partial image is left under the target name.
+ *
+ * Reads run ahead of the writer and writes overlap each other (the DiskWriter contract allows
+ * it), so source and target I/O proceed in parallel. Memory is bounded by
+ * chunkSize × (readAhead + writeBehind) whatever the disk size. On any failure the writer is
+ * aborted, so no partial image is left under the target name.
  */
 export async function convertDisk(
   source: VirtualDisk,
@@ -43,27 +49,39 @@ export async function convertDisk(
 ): Promise<ConvertResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const readAhead = Math.max(1, options.readAhead ?? 4);
+  const writeBehind = Math.max(1, options.writeBehind ?? 4);
   const total = source.virtualSize;
   const pool: Buffer[] = [];
-  const inFlight: PendingRead[] = [];
+  const reading: Chunk[] = [];
+  const writing: Chunk[] = [];
   let dataBytesRead = 0;
 
   const report = (doneBytes: number): void =>
     options.onProgress?.({ doneBytes, totalBytes: total });
+  const observe = (promise: Promise<void>): Promise<void> => {
+    promise.catch(() => undefined); // awaited later, in order; not an unhandled rejection meanwhile
+    return promise;
+  };
 
-  const flushOne = async (): Promise<void> => {
-    const next = inFlight.shift()!;
-    await next.done;
-    await writer.write(next.offset, next.view);
-    pool.push(next.buffer);
-    report(next.offset + next.view.byteLength);
+  const retireWrite = async (): Promise<void> => {
+    const chunk = writing.shift()!;
+    await chunk.io;
+    pool.push(chunk.buffer);
+    report(chunk.offset + chunk.view.byteLength);
+  };
+  const startWrite = async (): Promise<void> => {
+    const chunk = reading.shift()!;
+    await chunk.io;
+    chunk.io = observe(writer.write(chunk.offset, chunk.view));
+    writing.push(chunk);
+    if (writing.length >= writeBehind) await retireWrite();
   };
 
   try {
     for await (const extent of source.extents({ detectZeros: false })) {
       options.signal?.throwIfAborted();
       if (extent.kind !== 'data') {
-        if (inFlight.length === 0) report(extent.offset + extent.length);
+        if (reading.length === 0 && writing.length === 0) report(extent.offset + extent.length);
         continue;
       }
       const end = extent.offset + extent.length;
@@ -72,21 +90,20 @@ export async function convertDisk(
         const length = Math.min(end, (Math.floor(at / chunkSize) + 1) * chunkSize) - at;
         const buffer = pool.pop() ?? Buffer.allocUnsafe(chunkSize);
         const view = buffer.subarray(0, length);
-        const done = source.read(view, at);
-        done.catch(() => undefined); // observed by flushOne; avoids an unhandled rejection meanwhile
-        inFlight.push({ offset: at, buffer, view, done });
+        reading.push({ offset: at, buffer, view, io: observe(source.read(view, at)) });
         dataBytesRead += length;
         at += length;
-        if (inFlight.length >= readAhead) await flushOne();
+        if (reading.length >= readAhead) await startWrite();
       }
     }
-    while (inFlight.length > 0) await flushOne();
+    while (reading.length > 0) await startWrite();
+    while (writing.length > 0) await retireWrite();
     options.signal?.throwIfAborted();
     await writer.finish();
     report(total);
     return { virtualSize: total, dataBytesRead };
   } catch (error) {
-    await Promise.allSettled(inFlight.map((pending) => pending.done));
+    await Promise.allSettled([...reading, ...writing].map((chunk) => chunk.io));
     await writer.abort();
     throw error;
   }

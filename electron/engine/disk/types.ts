@@ -93,6 +93,11 @@ export interface DiskWriterOptions {
  * Streams a virtual disk into a new image file. Writes arrive in increasing offset order
  * (each starts at or after the end of the previous one); gaps read as zeros. All-zero data
  * is not stored, so unallocated and zero ranges stay sparse.
+ *
+ * Calls may overlap: a caller may start the next write() before the previous one settles, so
+ * the file system works on several at once. A writer therefore does its bookkeeping (order
+ * checks, block allocation) synchronously when called, and the caller leaves `data` untouched
+ * until that call's promise settles.
  */
 export interface DiskWriter {
   readonly path: string;

@@ -40,3 +40,18 @@ export function nonZeroRuns(
   if (runStart >= 0) runs.push([runStart, data.byteLength]);
   return runs;
 }
+
+/**
+ * The pieces of `data` (to be written at `position`) worth writing: its non-zero runs at
+ * `granularity`, so all-zero granules stay holes in the host file.
+ */
+export function nonZeroPieces(
+  data: Uint8Array,
+  position: number,
+  granularity: number,
+): Array<[data: Uint8Array, position: number]> {
+  return nonZeroRuns(data, granularity).map(([start, end]) => [
+    data.subarray(start, end),
+    position + start,
+  ]);
+}

@@ -49,6 +49,23 @@ export class ImageOutput {
     }
   }
 
+  /**
+   * Writes several pieces at once, so the file system can work on them in parallel. Waits for
+   * every piece before settling, even when one fails, because callers reuse their buffers as
+   * soon as this settles; then throws the first failure.
+   */
+  async writeAll(
+    pieces: ReadonlyArray<readonly [data: Uint8Array, position: number]>,
+  ): Promise<void> {
+    const results = await Promise.allSettled(
+      pieces.map(([data, position]) => this.write(data, position)),
+    );
+    const failure = results.find(
+      (result): result is PromiseRejectedResult => result.status === 'rejected',
+    );
+    if (failure) throw failure.reason;
+  }
+
   /** Sets the file's length; growing it leaves a hole that reads as zeros. */
   async truncate(length: number): Promise<void> {
     try {

@@ -1,6 +1,6 @@
 import { ImageOutput } from '../io/output.js';
 import type { DiskWriter, DiskWriterOptions } from '../types.js';
-import { nonZeroRuns } from '../zero.js';
+import { nonZeroPieces } from '../zero.js';
 import { StreamingOrder } from '../writer-order.js';
 
 /** The granularity at which zeros are left as holes in the host file system. */
@@ -25,9 +25,7 @@ export async function createRawWriter(
     virtualSize: options.virtualSize,
     async write(offset: number, data: Uint8Array): Promise<void> {
       order.accept(offset, data.byteLength);
-      for (const [start, end] of nonZeroRuns(data, HOLE_GRANULARITY)) {
-        await output.write(data.subarray(start, end), offset + start);
-      }
+      await output.writeAll(nonZeroPieces(data, offset, HOLE_GRANULARITY));
     },
     finish: () => output.commit(),
     abort: () => output.discard(),

@@ -21,7 +21,7 @@ import { DiskError } from '../errors.js';
 import { ImageOutput } from '../io/output.js';
 import type { DiskWriter, DiskWriterOptions } from '../types.js';
 import { StreamingOrder } from '../writer-order.js';
-import { isZero, nonZeroRuns } from '../zero.js';
+import { isZero, nonZeroPieces } from '../zero.js';
 import { MAX_BLOCK_SIZE } from './vhd-dynamic.js';
 import {
   DISK_TYPE,
@@ -195,9 +195,7 @@ async function fixedWriter(
     virtualSize: size,
     async write(offset: number, data: Uint8Array): Promise<void> {
       order.accept(offset, data.byteLength);
-      for (const [start, end] of nonZeroRuns(data, HOLE_GRANULARITY)) {
-        await output.write(data.subarray(start, end), offset + start);
-      }
+      await output.writeAll(nonZeroPieces(data, offset, HOLE_GRANULARITY));
     },
     finish: () => finishWith(output, [[encodeFooter(footer), size]]),
     abort: () => output.discard(),
@@ -217,19 +215,24 @@ function dynamicWriter(
   const bitmapSize = bitmapSizeOf(blockSize);
   const batBytes = Math.ceil((entries * 4) / SECTOR_SIZE) * SECTOR_SIZE;
   let nextBlock = BAT_OFFSET + batBytes;
+  const fullBitmap = Buffer.alloc(bitmapSize, 0xff);
 
-  async function allocate(block: number): Promise<number> {
+  /** Claims the next block; its all-ones bitmap becomes one of the pieces to write. */
+  function allocate(block: number, pieces: Array<[Uint8Array, number]>): number {
     const at = nextBlock;
     // A BAT entry is a u32 sector number; 2040 GiB plus bitmaps stays below it.
     bat[block] = at / SECTOR_SIZE;
-    await output.write(Buffer.alloc(bitmapSize, 0xff), at);
     nextBlock += bitmapSize + blockSize;
+    pieces.push([fullBitmap, at]);
     return at + bitmapSize;
   }
 
+  // Bookkeeping happens synchronously at the call, so overlapping write() calls made in
+  // offset order allocate blocks exactly as sequential ones would.
   async function write(offset: number, data: Uint8Array): Promise<void> {
     order.accept(offset, data.byteLength);
     const end = offset + data.byteLength;
+    const pieces: Array<[Uint8Array, number]> = [];
     for (let pos = offset; pos < end;) {
       const block = Math.floor(pos / blockSize);
       const pieceEnd = Math.min(end, (block + 1) * blockSize);
@@ -238,11 +241,12 @@ function dynamicWriter(
       pos = pieceEnd;
       if (bat[block] === UNALLOCATED && isZero(piece)) continue;
       const dataStart =
-        bat[block] === UNALLOCATED ? await allocate(block) : bat[block]! * SECTOR_SIZE + bitmapSize;
-      for (const [start, stop] of nonZeroRuns(piece, HOLE_GRANULARITY)) {
-        await output.write(piece.subarray(start, stop), dataStart + inBlock + start);
-      }
+        bat[block] === UNALLOCATED
+          ? allocate(block, pieces)
+          : bat[block]! * SECTOR_SIZE + bitmapSize;
+      pieces.push(...nonZeroPieces(piece, dataStart + inBlock, HOLE_GRANULARITY));
     }
+    await output.writeAll(pieces);
   }
 
   function metadata(): Array<[Uint8Array, number]> {

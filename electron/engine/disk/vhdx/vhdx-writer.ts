@@ -113,8 +113,11 @@ export async function createVhdxWriter(
     path: target,
     format: 'vhdx',
     virtualSize,
+    // Bookkeeping happens synchronously at the call, so overlapping write() calls made in
+    // offset order allocate blocks exactly as sequential ones would.
     async write(offset: number, data: Uint8Array): Promise<void> {
       order.accept(offset, data.byteLength);
+      const pieces: Array<[Uint8Array, number]> = [];
       for (const [start, end] of nonZeroRuns(data, HOLE_GRANULARITY)) {
         // A run may cross block boundaries: split it.
         for (let at = offset + start; at < offset + end;) {
@@ -123,11 +126,12 @@ export async function createVhdxWriter(
           const piece = data.subarray(at - offset, pieceEnd - offset);
           // A run's last granule may spill zeros into the next block: never allocate for them.
           if (isAllocated(block) || !isZero(piece)) {
-            await output.write(piece, blockOffset(block) + (at - block * blockSize));
+            pieces.push([piece, blockOffset(block) + (at - block * blockSize)]);
           }
           at = pieceEnd;
         }
       }
+      await output.writeAll(pieces);
     },
     async finish(): Promise<void> {
       try {
