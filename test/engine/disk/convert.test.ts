@@ -30,12 +30,25 @@ const SIZE = '39424K'; // 38.5 MiB: not a multiple of any block size used here
 
 const SOURCES: Array<{ name: string; qemuFormat: string; options: string[] }> = [
   { name: 'source.img', qemuFormat: 'raw', options: [] },
-  { name: 'source-dynamic.vhd', qemuFormat: 'vpc', options: ['-o', 'subformat=dynamic,force_size=on'] },
+  {
+    name: 'source-dynamic.vhd',
+    qemuFormat: 'vpc',
+    options: ['-o', 'subformat=dynamic,force_size=on'],
+  },
   { name: 'source-fixed.vhd', qemuFormat: 'vpc', options: ['-o', 'subformat=fixed,force_size=on'] },
-  { name: 'source-dynamic.vhdx', qemuFormat: 'vhdx', options: ['-o', 'subformat=dynamic,block_size=8M'] },
+  {
+    name: 'source-dynamic.vhdx',
+    qemuFormat: 'vhdx',
+    options: ['-o', 'subformat=dynamic,block_size=8M'],
+  },
   { name: 'source-fixed.vhdx', qemuFormat: 'vhdx', options: ['-o', 'subformat=fixed'] },
 ];
-const TARGETS: Array<{ format: WritableFormat; qemuFormat: string; extension: string; checkable: boolean }> = [
+const TARGETS: Array<{
+  format: WritableFormat;
+  qemuFormat: string;
+  extension: string;
+  checkable: boolean;
+}> = [
   { format: 'raw', qemuFormat: 'raw', extension: 'img', checkable: false },
   { format: 'vhd', qemuFormat: 'vpc', extension: 'vhd', checkable: false },
   { format: 'vhd-fixed', qemuFormat: 'vpc', extension: 'vhd', checkable: false },
@@ -55,12 +68,18 @@ afterAll(() => cleanup());
 describe.each(SOURCES)('converting $name', (source) => {
   it.each(TARGETS)('to $format', async (target) => {
     const input = path.join(dir, source.name);
-    const output = path.join(dir, `${path.parse(source.name).name}-to-${target.format}.${target.extension}`);
+    const output = path.join(
+      dir,
+      `${path.parse(source.name).name}-to-${target.format}.${target.extension}`,
+    );
     const disk = await openDisk(input);
     const expected = await sha256OfDisk(disk);
     const writer = await createDiskWriter(output, target.format, { virtualSize: disk.virtualSize });
     const progress: number[] = [];
-    await convertDisk(disk, writer, { chunkSize: MiB, onProgress: (p) => progress.push(p.doneBytes) });
+    await convertDisk(disk, writer, {
+      chunkSize: MiB,
+      onProgress: (p) => progress.push(p.doneBytes),
+    });
     await disk.close();
 
     expect(progress.at(-1)).toBe(disk.virtualSize);
@@ -76,7 +95,9 @@ describe.each(SOURCES)('converting $name', (source) => {
       const { createHash } = await import('node:crypto');
       expect(createHash('sha256').update(copy).digest('hex')).toBe(expected);
       // 4.5 MiB of non-zero data was written; allow block rounding and metadata, never the 38.5 MiB disk.
-      expect((await stat(output)).blocks * 512).toBeLessThan(target.format === 'vhdx' ? 24 * MiB : 16 * MiB);
+      expect((await stat(output)).blocks * 512).toBeLessThan(
+        target.format === 'vhdx' ? 24 * MiB : 16 * MiB,
+      );
     } finally {
       await written.close();
     }
@@ -92,6 +113,8 @@ describe('a failing conversion', () => {
     const writer = await createDiskWriter(output, 'vhdx', { virtualSize: disk.virtualSize });
     await disk.close(); // reads now fail
     await expect(convertDisk(disk, writer)).rejects.toThrow();
-    expect((await readdir(dir)).filter((name) => name.startsWith('.failed') || name === 'failed.vhdx')).toEqual([]);
+    expect(
+      (await readdir(dir)).filter((name) => name.startsWith('.failed') || name === 'failed.vhdx'),
+    ).toEqual([]);
   });
 });

@@ -73,7 +73,11 @@ async function fixVhdDynamicHeader(handle: FileHandle): Promise<void> {
   await handle.write(header, 0, 1024, 512);
 }
 
-async function fixVhdxStructure(handle: FileHandle, position: number, length: number): Promise<void> {
+async function fixVhdxStructure(
+  handle: FileHandle,
+  position: number,
+  length: number,
+): Promise<void> {
   const structure = await readAt(handle, position, length);
   structure.writeUInt32LE(0, 4);
   structure.writeUInt32LE(crc32c(structure) >>> 0, 4);
@@ -138,7 +142,12 @@ async function makeSeeds(): Promise<void> {
 const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x01, 0x10, 0x40];
 
 /** Applies one mutation in place; returns the original bytes so the case can be undone. */
-async function mutate(handle: FileHandle, seed: Seed, size: number, random: () => number): Promise<Array<[number, Buffer]>> {
+async function mutate(
+  handle: FileHandle,
+  seed: Seed,
+  size: number,
+  random: () => number,
+): Promise<Array<[number, Buffer]>> {
   const undo: Array<[number, Buffer]> = [];
   const edits = 1 + Math.floor(random() * 4);
   for (let i = 0; i < edits; i++) {
@@ -148,14 +157,18 @@ async function mutate(handle: FileHandle, seed: Seed, size: number, random: () =
     const original = await readAt(handle, position, width);
     const bytes = Buffer.alloc(width);
     for (let b = 0; b < width; b++) {
-      bytes[b] = random() < 0.5 ? INTERESTING[Math.floor(random() * INTERESTING.length)]! : Math.floor(random() * 256);
+      bytes[b] =
+        random() < 0.5
+          ? INTERESTING[Math.floor(random() * INTERESTING.length)]!
+          : Math.floor(random() * 256);
     }
     undo.push([position, original]);
     await handle.write(bytes, 0, width, position);
   }
   if (random() < 0.5) {
     // Checksum fixing rewrites whole structures: remember them too.
-    for (const [start] of seed.targets) undo.push([start, await readAt(handle, start, Math.min(64 * KiB, size - start))]);
+    for (const [start] of seed.targets)
+      undo.push([start, await readAt(handle, start, Math.min(64 * KiB, size - start))]);
     await seed.fixChecksums(handle, size);
   }
   return undo;
@@ -171,7 +184,8 @@ async function exercise(file: string): Promise<unknown> {
         await disk.read(chunk.subarray(0, Math.min(MiB, disk.virtualSize - at)), at);
       }
       let extents = 0;
-      for await (const _ of disk.extents({ length: Math.min(disk.virtualSize, 64 * MiB) })) extents++;
+      for await (const _ of disk.extents({ length: Math.min(disk.virtualSize, 64 * MiB) }))
+        extents++;
       expect(extents).toBeGreaterThan(0);
     } finally {
       await disk.close();
@@ -189,47 +203,60 @@ beforeAll(async () => {
 afterAll(() => cleanup());
 
 describe('fuzzed image headers', () => {
-  it(`are read or rejected with a typed error (${CASES} cases)`, { timeout: 30 * 60_000 }, async () => {
-    const outcomes = { read: 0, rejected: 0 };
-    const codes = new Map<string, number>();
-    const perSeed = Math.ceil(CASES / seeds.length);
-    for (const [seedIndex, seed] of seeds.entries()) {
-      const work = path.join(dir, `work-${path.basename(seed.file)}`);
-      await copyFile(seed.file, work);
-      // The unmutated seed must read cleanly, or every case below would prove nothing.
-      expect(await exercise(work)).toBeNull();
-      const handle = await open(work, 'r+');
-      const size = (await handle.stat()).size;
-      try {
-        for (let i = 0; i < perSeed; i++) {
-          const caseSeed = (seedIndex + 1) * 1_000_003 + i;
-          const undo = await mutate(handle, seed, size, rng(caseSeed));
-          await handle.sync();
-          const before = process.memoryUsage();
-          const started = Date.now();
-          const error = await exercise(work);
-          const elapsed = Date.now() - started;
-          const after = process.memoryUsage();
-          const context = `${seed.name}, case seed ${caseSeed}`;
-          expect(elapsed, `${context}: took ${elapsed} ms`).toBeLessThan(CASE_LIMIT_MS);
-          expect(after.arrayBuffers - before.arrayBuffers, `${context}: memory`).toBeLessThan(MEMORY_LIMIT);
-          if (error === null) {
-            outcomes.read++;
-          } else {
-            expect(isTesseraError(error), `${context}: ${String((error as Error)?.stack ?? error)}`).toBe(true);
-            outcomes.rejected++;
-            const code = (error as { code: string }).code;
-            codes.set(code, (codes.get(code) ?? 0) + 1);
+  it(
+    `are read or rejected with a typed error (${CASES} cases)`,
+    { timeout: 30 * 60_000 },
+    async () => {
+      const outcomes = { read: 0, rejected: 0 };
+      const codes = new Map<string, number>();
+      const perSeed = Math.ceil(CASES / seeds.length);
+      for (const [seedIndex, seed] of seeds.entries()) {
+        const work = path.join(dir, `work-${path.basename(seed.file)}`);
+        await copyFile(seed.file, work);
+        // The unmutated seed must read cleanly, or every case below would prove nothing.
+        expect(await exercise(work)).toBeNull();
+        const handle = await open(work, 'r+');
+        const size = (await handle.stat()).size;
+        try {
+          for (let i = 0; i < perSeed; i++) {
+            const caseSeed = (seedIndex + 1) * 1_000_003 + i;
+            const undo = await mutate(handle, seed, size, rng(caseSeed));
+            await handle.sync();
+            const before = process.memoryUsage();
+            const started = Date.now();
+            const error = await exercise(work);
+            const elapsed = Date.now() - started;
+            const after = process.memoryUsage();
+            const context = `${seed.name}, case seed ${caseSeed}`;
+            expect(elapsed, `${context}: took ${elapsed} ms`).toBeLessThan(CASE_LIMIT_MS);
+            expect(after.arrayBuffers - before.arrayBuffers, `${context}: memory`).toBeLessThan(
+              MEMORY_LIMIT,
+            );
+            if (error === null) {
+              outcomes.read++;
+            } else {
+              expect(
+                isTesseraError(error),
+                `${context}: ${String((error as Error)?.stack ?? error)}`,
+              ).toBe(true);
+              outcomes.rejected++;
+              const code = (error as { code: string }).code;
+              codes.set(code, (codes.get(code) ?? 0) + 1);
+            }
+            for (const [position, bytes] of undo.reverse())
+              await handle.write(bytes, 0, bytes.length, position);
           }
-          for (const [position, bytes] of undo.reverse()) await handle.write(bytes, 0, bytes.length, position);
+        } finally {
+          await handle.close();
         }
-      } finally {
-        await handle.close();
       }
-    }
-    console.log(`fuzz: ${outcomes.read} read, ${outcomes.rejected} rejected`, Object.fromEntries(codes));
-    // Both outcomes must occur, or the mutations are not reaching the parsers.
-    expect(outcomes.rejected).toBeGreaterThan(0);
-    expect(outcomes.read).toBeGreaterThan(0);
-  });
+      console.log(
+        `fuzz: ${outcomes.read} read, ${outcomes.rejected} rejected`,
+        Object.fromEntries(codes),
+      );
+      // Both outcomes must occur, or the mutations are not reaching the parsers.
+      expect(outcomes.rejected).toBeGreaterThan(0);
+      expect(outcomes.read).toBeGreaterThan(0);
+    },
+  );
 });
