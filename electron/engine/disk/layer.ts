@@ -25,6 +25,8 @@ export type LayerRun =
 export interface ParentReference {
   /** The identity the parent must have (compared with the parent's `linkIdentity`). */
   readonly linkIdentity: string | null;
+  /** Other identities the parent may have and still be the right one (VHDX parent_linkage2). */
+  readonly alternateLinkIdentities?: readonly string[];
   /** Paths the child records for its parent, most trusted first, exactly as stored. */
   readonly locations: readonly string[];
 }

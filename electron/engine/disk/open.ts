@@ -98,7 +98,7 @@ async function openParent(
     if (!(await exists(candidate))) continue;
     const parent = await openChain(candidate, undefined, seen);
     const found = linkIdentityOf(parent);
-    if (reference.linkIdentity === null || found === reference.linkIdentity) return parent;
+    if (matchesReference(reference, found)) return parent;
     mismatched.push(`${candidate} (has ${found ?? 'no identity'})`);
     await parent.close();
   }
@@ -113,6 +113,14 @@ async function openParent(
     'DISK_PARENT_MISSING',
     child,
     `parent not found; looked for ${candidates.length > 0 ? candidates.join(', ') : 'no recorded location'}`,
+  );
+}
+
+function matchesReference(reference: ParentReference, found: string | null): boolean {
+  if (reference.linkIdentity === null) return true;
+  return (
+    found === reference.linkIdentity ||
+    (found !== null && (reference.alternateLinkIdentities ?? []).includes(found))
   );
 }
 

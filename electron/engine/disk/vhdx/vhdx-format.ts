@@ -94,8 +94,11 @@ export async function openVhdxLayer(image: ImageFile): Promise<DiskLayer> {
 function parentReference(meta: VhdxMetadata): ParentReference | null {
   const locator = meta.parentLocator;
   if (!locator) return null;
+  const linkage2 = normaliseGuid(locator.get('parent_linkage2') ?? '');
   return {
     linkIdentity: normaliseGuid(locator.get('parent_linkage')!),
+    // [MS-VHDX] 2.6.2.6.2: a parent whose DataWriteGuid equals parent_linkage2 also matches.
+    alternateLinkIdentities: linkage2 ? [linkage2] : [],
     locations: PARENT_PATH_KEYS.map((key) => locator.get(key)).filter(
       (value): value is string => value !== undefined && value.length > 0,
     ),

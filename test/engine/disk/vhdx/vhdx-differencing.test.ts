@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { ImageFile } from '../../../../electron/engine/disk/io/file.js';
 import { openDisk } from '../../../../electron/engine/disk/open.js';
+import { vhdxFormat } from '../../../../electron/engine/disk/vhdx/vhdx-format.js';
 import { collectExtents, sha256OfDisk } from '../../../helpers/disk.js';
 import { qemuImg } from '../../../helpers/tools.js';
 import { scratchDir } from '../../../helpers/scratch.js';
@@ -87,5 +90,20 @@ describe('VHDX differencing chains', () => {
     // Rewriting the parent changes its DataWriteGuid (qemu does so on the first write).
     await qemuWrites(dir, base, 'vhdx', seededWrites([[MiB, 4096, 7]]));
     await expect(openDisk(child)).rejects.toMatchObject({ code: 'DISK_PARENT_MISMATCH' });
+  });
+
+  it('accepts a parent named by parent_linkage2 when parent_linkage does not match', async () => {
+    const base = await qemuVhdx(dir, 'p2.vhdx', 4 * MiB, seededWrites([[0, 4096, 8]]));
+    const parentFile = await ImageFile.open(base);
+    const parentLink = (await vhdxFormat.open(parentFile)).linkIdentity!;
+    await parentFile.close();
+    const child = path.join(dir, 'c2.vhdx');
+    await createDifferencingVhdx(child, base, seededWrites([[0, 512, 9]]), {
+      parentLinkage: randomUUID(),
+      parentLinkage2: parentLink,
+    });
+    const disk = await openDisk(child);
+    expect(disk.parent?.path).toBe(base);
+    await disk.close();
   });
 });
