@@ -31,6 +31,16 @@ export const ERROR_CODES = {
   DISK_IO: 'the operating system reported an error on the image file',
   /** A request (CLI arguments, API call) is malformed. */
   BAD_REQUEST: 'the request is not valid',
+  /** The catalog database is damaged, or holds rows the code cannot read. */
+  CATALOG_CORRUPT: 'the catalog database is damaged',
+  /** The catalog was written by a newer Tessera whose schema this one does not know. */
+  CATALOG_TOO_NEW: 'the catalog was created by a newer version of Tessera',
+  /** A write contradicts what the catalog already holds (same backup ID, different image). */
+  CATALOG_CONFLICT: 'the change conflicts with what the catalog already records',
+  /** The image, job or other row named does not exist in the catalog. */
+  CATALOG_NOT_FOUND: 'the catalog has no such entry',
+  /** SQLite could not open, lock or write the catalog file. */
+  CATALOG_IO: 'the catalog database could not be opened or written',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
