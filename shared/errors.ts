@@ -41,6 +41,26 @@ export const ERROR_CODES = {
   CATALOG_NOT_FOUND: 'the catalog has no such entry',
   /** SQLite could not open, lock or write the catalog file. */
   CATALOG_IO: 'the catalog database could not be opened or written',
+  /** The directory is not a Tessera storage unit (or its descriptor is unreadable). */
+  STORE_NOT_FOUND: 'no Tessera storage unit at that location',
+  /** A storage unit structure (pack, manifest, digest list) is damaged. */
+  STORE_CORRUPT: 'the storage unit holds damaged data',
+  /** The storage unit's file system has no space left. */
+  STORE_FULL: "the storage unit's file system is full",
+  /** An operating-system error on a storage unit file. */
+  STORE_IO: 'the operating system reported an error on the storage unit',
+  /** A block an image names is not in the storage unit. */
+  BLOCK_MISSING: 'a block the image needs is missing from the storage unit',
+  /** A block's content does not match its digest. */
+  BLOCK_DAMAGED: 'a stored block is damaged (its content does not match its digest)',
+  /** No image with that backup ID. */
+  IMAGE_NOT_FOUND: 'no backup image with that ID',
+  /** An image with that backup ID is already committed. */
+  IMAGE_EXISTS: 'a backup image with that ID already exists',
+  /** The job was cancelled or interrupted. */
+  CANCELLED: 'the job was cancelled',
+  /** A backup host (worker thread) died or failed. */
+  HOST_FAILED: 'a backup host failed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
