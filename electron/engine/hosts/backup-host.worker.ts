@@ -1,0 +1,187 @@
+/**
+ * A backup host: a worker thread that reads segments of virtual disks, hashes each block,
+ * compares it with the track log, and sends the engine only the blocks that changed, already
+ * compressed. It never touches the storage unit or the catalog.
+ */
+import { open as openFile } from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import { TesseraError, type SerializedError } from '../../../shared/errors.js';
+import { openDisk } from '../disk/open.js';
+import type { VirtualDisk } from '../disk/types.js';
+import { isZero } from '../disk/zero.js';
+import { encodeBlock } from '../store/codec.js';
+import { DIGEST_BYTES, digestOf } from '../store/digest.js';
+import {
+  BLOCK_CHANGED,
+  BLOCK_UNCHANGED,
+  BLOCK_ZERO,
+  type HostReport,
+  type HostRequest,
+  type SegmentRequest,
+} from './messages.js';
+
+/** Contiguous data blocks are read in spans of up to this many bytes. */
+const READ_SPAN = 4 * 1024 * 1024;
+/** Bytes of changed blocks sent but not yet taken by the engine, before the host waits. */
+const MAX_UNACKED = 32 * 1024 * 1024;
+
+const port = parentPort!;
+const disks = new Map<string, Promise<VirtualDisk>>();
+let unacked = 0;
+let waiters: Array<() => void> = [];
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (request: HostRequest) => {
+  switch (request.type) {
+    case 'ack':
+      unacked -= request.bytes;
+      if (unacked < MAX_UNACKED) {
+        const ready = waiters;
+        waiters = [];
+        for (const wake of ready) wake();
+      }
+      break;
+    case 'close-disk': {
+      const disk = disks.get(request.diskPath);
+      disks.delete(request.diskPath);
+      queue = queue.then(async () => (await disk?.catch(() => null))?.close());
+      break;
+    }
+    case 'segment':
+      // Segments run one after another on a host; parallelism comes from having several hosts.
+      queue = queue.then(() => runSegment(request));
+      break;
+  }
+});
+
+function post(report: HostReport): void {
+  port.postMessage(report);
+}
+
+async function room(): Promise<void> {
+  while (unacked >= MAX_UNACKED) await new Promise<void>((wake) => waiters.push(wake));
+}
+
+function diskFor(request: SegmentRequest): Promise<VirtualDisk> {
+  let disk = disks.get(request.diskPath);
+  if (!disk) {
+    disk = openDisk(request.diskPath, { format: request.sourceFormat });
+    disks.set(request.diskPath, disk);
+  }
+  return disk;
+}
+
+async function readTrack(request: SegmentRequest): Promise<Buffer | null> {
+  if (!request.trackLog) return null;
+  const handle = await openFile(request.trackLog, 'r');
+  try {
+    const track = Buffer.alloc(request.blockCount * DIGEST_BYTES);
+    const { bytesRead } = await handle.read(
+      track,
+      0,
+      track.byteLength,
+      request.firstBlock * DIGEST_BYTES,
+    );
+    // A short track log (it should not be) just means those blocks count as changed.
+    return bytesRead === track.byteLength
+      ? track
+      : track.subarray(0, bytesRead - (bytesRead % DIGEST_BYTES));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Which blocks of the segment hold any data, from the disk's allocation map. */
+async function dataBlocks(disk: VirtualDisk, request: SegmentRequest): Promise<Uint8Array> {
+  const has = new Uint8Array(request.blockCount);
+  const start = request.firstBlock * request.blockSize;
+  const end = Math.min(disk.virtualSize, start + request.blockCount * request.blockSize);
+  for await (const extent of disk.extents({
+    offset: start,
+    length: end - start,
+    detectZeros: false,
+  })) {
+    if (extent.kind !== 'data') continue;
+    const first = Math.floor((extent.offset - start) / request.blockSize);
+    const last = Math.ceil((extent.offset + extent.length - start) / request.blockSize);
+    has.fill(1, first, last);
+  }
+  return has;
+}
+
+async function runSegment(request: SegmentRequest): Promise<void> {
+  try {
+    const disk = await diskFor(request);
+    const [has, track] = await Promise.all([dataBlocks(disk, request), readTrack(request)]);
+    const digests = new Uint8Array(request.blockCount * DIGEST_BYTES);
+    const states = new Uint8Array(request.blockCount);
+    let bytesRead = 0;
+    const blockBytes = (i: number): number =>
+      Math.min(request.blockSize, disk.virtualSize - (request.firstBlock + i) * request.blockSize);
+
+    // Spans of contiguous data blocks; the next span is read while this one is hashed.
+    const spans: Array<[first: number, count: number]> = [];
+    const perSpan = Math.max(1, Math.floor(READ_SPAN / request.blockSize));
+    for (let i = 0; i < request.blockCount;) {
+      if (!has[i]) {
+        i++;
+        continue;
+      }
+      let count = 1;
+      while (i + count < request.blockCount && has[i + count] && count < perSpan) count++;
+      spans.push([i, count]);
+      i += count;
+    }
+    const readSpan = async ([first, count]: [number, number]): Promise<Buffer> => {
+      let length = 0;
+      for (let k = 0; k < count; k++) length += blockBytes(first + k);
+      const buffer = Buffer.allocUnsafe(length);
+      await disk.read(buffer, (request.firstBlock + first) * request.blockSize);
+      return buffer;
+    };
+
+    let next = spans.length > 0 ? readSpan(spans[0]!) : null;
+    for (let s = 0; s < spans.length; s++) {
+      const buffer = await next!;
+      next = s + 1 < spans.length ? readSpan(spans[s + 1]!) : null;
+      next?.catch(() => undefined);
+      const [first, count] = spans[s]!;
+      bytesRead += buffer.byteLength;
+      for (let k = 0, at = 0; k < count; k++) {
+        const i = first + k;
+        const block = buffer.subarray(at, at + blockBytes(i));
+        at += block.byteLength;
+        if (isZero(block)) continue; // state and digest stay zero
+        const digest = digestOf(block);
+        digest.copy(digests, i * DIGEST_BYTES);
+        if (track && digest.equals(track.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES))) {
+          states[i] = BLOCK_UNCHANGED;
+          continue;
+        }
+        states[i] = BLOCK_CHANGED;
+        const encoded = encodeBlock(block);
+        await room();
+        unacked += encoded.data.byteLength;
+        post({
+          type: 'block',
+          segment: request.segment,
+          index: request.firstBlock + i,
+          digest,
+          data: encoded.data,
+          rawLength: block.byteLength,
+          codec: encoded.codec,
+        });
+      }
+    }
+    for (let i = 0; i < request.blockCount; i++) if (!has[i]) states[i] = BLOCK_ZERO;
+    post({ type: 'segment-done', segment: request.segment, digests, states, bytesRead });
+  } catch (error) {
+    post({ type: 'segment-failed', segment: request.segment, error: serialize(error) });
+  }
+}
+
+function serialize(error: unknown): SerializedError {
+  if (error instanceof TesseraError) return error.toJSON();
+  const message = error instanceof Error ? error.message : String(error);
+  return { name: 'Error', code: 'HOST_FAILED', message };
+}
