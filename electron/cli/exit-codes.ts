@@ -14,14 +14,35 @@ export const EXIT = {
   BAD_IMAGE: 3,
   /** The operating system refused (missing file, permissions, full disk). */
   IO: 4,
+  /** The storage unit or catalog holds damaged or missing data. */
+  STORE_DAMAGED: 5,
+  /** `tessera verify` found missing or damaged blocks. */
+  VERIFY_FAILED: 6,
   /** Interrupted by the user. */
   INTERRUPTED: 130,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
   if (!isTesseraError(error)) return EXIT.INTERNAL;
-  const code: ErrorCode = error.code;
-  if (code === 'BAD_REQUEST') return EXIT.USAGE;
-  if (code === 'DISK_IO') return EXIT.IO;
-  return EXIT.BAD_IMAGE;
+  return BY_CODE[error.code] ?? EXIT.BAD_IMAGE;
 }
+
+const BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: EXIT.USAGE,
+  IMAGE_NOT_FOUND: EXIT.USAGE,
+  IMAGE_EXISTS: EXIT.USAGE,
+  STORE_NOT_FOUND: EXIT.USAGE,
+  CATALOG_NOT_FOUND: EXIT.USAGE,
+  DISK_IO: EXIT.IO,
+  STORE_IO: EXIT.IO,
+  STORE_FULL: EXIT.IO,
+  CATALOG_IO: EXIT.IO,
+  STORE_CORRUPT: EXIT.STORE_DAMAGED,
+  BLOCK_MISSING: EXIT.STORE_DAMAGED,
+  BLOCK_DAMAGED: EXIT.STORE_DAMAGED,
+  CATALOG_CORRUPT: EXIT.STORE_DAMAGED,
+  CATALOG_TOO_NEW: EXIT.STORE_DAMAGED,
+  CATALOG_CONFLICT: EXIT.STORE_DAMAGED,
+  CANCELLED: EXIT.INTERRUPTED,
+  HOST_FAILED: EXIT.INTERNAL,
+};

@@ -28,3 +28,14 @@ export function parseSize(text: string): number | null {
   const value = Number(match[1]) * 1024 ** power;
   return Number.isSafeInteger(value) ? value : null;
 }
+
+/** Parses "30d", "12h", "90m", "45s" or plain seconds into seconds; null when it is not one. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+)\s*([smhdw]?)$/i.exec(text.trim());
+  if (!match) return null;
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[
+    (match[2] ?? '').toLowerCase() as '' | 's' | 'm' | 'h' | 'd' | 'w'
+  ];
+  const value = Number(match[1]) * unit;
+  return Number.isSafeInteger(value) ? value : null;
+}

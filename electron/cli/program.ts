@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isTesseraError } from '../../shared/errors.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerDiskCommands } from './commands/disk.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { isInterruption } from './interrupt.js';
@@ -13,10 +14,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .description('Tessera: backup manager for virtual machines')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  let exitCode: number = EXIT.OK;
   registerDiskCommands(program);
+  registerBackupCommands(program, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv as string[], { from: 'node' });
-    return EXIT.OK;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;

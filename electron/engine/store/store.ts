@@ -303,13 +303,13 @@ export class Store {
     } catch (cause) {
       throw storeIoError(file, 'cannot read the digest list', cause);
     }
-    if (
-      data.byteLength !== disk.blockCount * DIGEST_BYTES ||
-      createHash('sha256').update(data).digest('hex') !== disk.blocksSha256
-    ) {
-      throw new StoreError('STORE_CORRUPT', file, 'the digest list does not match its manifest');
-    }
-    return data;
+    return checkDigestList(data, disk.blockCount, disk.blocksSha256, file);
+  }
+
+  readDigestListSync(manifest: ImageManifest, position: number): Buffer {
+    const disk = manifest.disks.find((d) => d.position === position)!;
+    const file = this.layout.digestList(manifest.backupId, disk.blocksFile);
+    return checkDigestList(readFileSync(file), disk.blockCount, disk.blocksSha256, file);
   }
 
   /** Starts a new image under tmp/. */
@@ -475,4 +475,14 @@ function isAlive(pid: number): boolean {
 function byCreation(a: string, b: string): number {
   const time = (id: string): number => Number(id.slice(id.lastIndexOf('_') + 1));
   return time(a) - time(b) || a.localeCompare(b);
+}
+
+function checkDigestList(data: Buffer, blockCount: number, sha256: string, file: string): Buffer {
+  if (
+    data.byteLength !== blockCount * DIGEST_BYTES ||
+    createHash('sha256').update(data).digest('hex') !== sha256
+  ) {
+    throw new StoreError('STORE_CORRUPT', file, 'the digest list does not match its manifest');
+  }
+  return data;
 }

@@ -1,0 +1,36 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { Store } from '../../engine/store/store.js';
+
+/**
+ * Where the storage unit is: --store, else $TESSERA_STORE, else the user's data directory
+ * (XDG on Linux, as Electron's userData is per user too).
+ */
+export function defaultStoreDir(): string {
+  if (process.env.TESSERA_STORE) return process.env.TESSERA_STORE;
+  const data = process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share');
+  return path.join(data, 'tessera', 'store');
+}
+
+export interface Opened {
+  readonly store: Store;
+  readonly catalog: Catalog;
+}
+
+/** Opens the storage unit and its catalog, runs `work`, and closes both whatever happens. */
+export async function withStore<T>(
+  options: { store?: string },
+  create: boolean,
+  work: (opened: Opened) => Promise<T>,
+): Promise<T> {
+  const store = await Store.open(options.store ?? defaultStoreDir(), { create });
+  let catalog: Catalog | null = null;
+  try {
+    catalog = Catalog.open(store.layout.catalog);
+    return await work({ store, catalog });
+  } finally {
+    catalog?.close();
+    await store.close();
+  }
+}
