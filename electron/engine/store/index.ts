@@ -1,0 +1,46 @@
+/**
+ * The storage unit: a directory that holds content-addressed blocks and image manifests, and
+ * describes itself (the block index and the catalog can both be rebuilt from it).
+ *
+ * On-disk layout
+ *   tessera-store.json            format, version and id of the storage unit
+ *   packs/<xx>/<packId>.pack      blocks (SHA-256 of the raw block names it; LZ4 or stored as
+ *                                 is when it does not shrink), then an index of the pack's
+ *                                 blocks and a checksummed trailer (pack-format.ts); never
+ *                                 modified once written
+ *   images/<backupId>/            manifest.json (manifest.ts) and disk-<n>.blocks: 32 bytes
+ *                                 per block of each disk, zeros for an empty block
+ *   index.db                      SQLite: digest → pack, offset, lengths (a cache of the
+ *                                 pack trailers), whose write lock is the commit lock
+ *   tmp/<pid>-...                 packs and images being written, named after their process
+ *   tracklogs/, catalog.db        local state of the engine kept beside the store by default
+ *
+ * Write protocol
+ *   1. Blocks are appended to a pack under tmp/. A full pack is fsynced, renamed into packs/
+ *      (directory fsynced), and only then indexed: an indexed block is always durable.
+ *   2. An image's digest lists and manifest are written under tmp/ and fsynced. Then, holding
+ *      the commit lock, every block the image names is checked against the index and the
+ *      image directory is renamed into images/: committed means complete and durable.
+ *   3. After a crash, recover() removes tmp/ entries of dead processes and indexes sealed
+ *      packs the index missed, so the next backup reuses every block already stored.
+ *
+ * Garbage collection (gc.ts)
+ *   Mark, without a lock: the digests every committed image names. Sweep, under the commit
+ *   lock: add images committed since the mark, then delete packs with no live block and
+ *   repack packs at least a quarter garbage, touching only packs sealed before the mark.
+ *
+ * What may run at the same time
+ *   Any number of backups, restores and verifies, and one garbage collection, in any number
+ *   of processes. A backup's new packs are younger than any running mark, so never swept; a
+ *   block it only linked to may be swept, which its commit sees under the lock, and it stores
+ *   that block again from the source before committing. A restore that finds a pack gone
+ *   (repacked meanwhile) looks the block up again. Deleting an image takes the commit lock.
+ *
+ * Block size (backup-vm.ts, DEFAULT_BLOCK_SIZE = 64 KiB), measured on the bench disk: see
+ * the README's benchmark section for the figures that chose it.
+ */
+export { Store, type CommitResult, type RecoveryReport, type StagedImage } from './store.js';
+export { StoreError } from './errors.js';
+export { collectGarbage, type GcReport } from './gc.js';
+export { Verifier, type VerifyProblem, type VerifyReport } from './verify.js';
+export * from './manifest.js';
