@@ -150,12 +150,20 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .requiredOption('--to <dir>', 'directory to write the disks into')
     .option('-f, --format <format>', `disk format: ${WRITABLE_FORMATS.join('|')}`, 'vhdx')
     .option('--disk <position...>', 'restore only these disks (0 = first)')
+    .option('--sync', 'flush the restored disks to stable storage before finishing')
     .option('--store <dir>', STORE_HELP)
     .option('--json', 'print the result as JSON (no progress bar)')
     .action(
       async (
         backupId: string,
-        options: { to: string; format: string; disk?: string[]; store?: string; json?: boolean },
+        options: {
+          to: string;
+          format: string;
+          disk?: string[];
+          sync?: boolean;
+          store?: string;
+          json?: boolean;
+        },
       ) => {
         if (!isWritableFormat(options.format))
           usage(`--format must be one of ${WRITABLE_FORMATS.join(', ')}`);
@@ -172,6 +180,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
             toDir: options.to,
             format: options.format as WritableFormat,
             positions,
+            durable: options.sync ?? false,
             signal: interruptSignal,
             onProgress: (p) => bar?.update(p.doneBytes, p.totalBytes),
           });

@@ -5,6 +5,7 @@ import { createDiskWriter } from '../disk/writers.js';
 import type { WritableFormat } from '../disk/types.js';
 import { DIGEST_BYTES, isZeroDigest } from '../store/digest.js';
 import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
+import { BlockReader } from '../store/block-reader.js';
 import type { Store } from '../store/store.js';
 
 export interface RestoreProgress {
@@ -22,6 +23,11 @@ export interface RestoreRequest {
   readonly positions?: readonly number[];
   /** File name per disk position (default: the source name with the format's extension). */
   readonly names?: ReadonlyMap<number, string>;
+  /**
+   * Flush each disk to stable storage before it is renamed into place. Off by default, as
+   * for qemu-img convert and restic restore: a restore that is cut short is simply rerun.
+   */
+  readonly durable?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: RestoreProgress) => void;
 }
@@ -32,8 +38,11 @@ export interface RestoredDisk {
   readonly virtualSize: number;
 }
 
-/** Blocks read and checked ahead of the writer. */
-const READ_AHEAD = 16;
+/** Each read covers this much of the virtual disk; adjacent stored blocks become one write. */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+/** Windows read and checked ahead of the writer, and writes kept in flight. */
+const WINDOWS_IN_FLIGHT = 4;
+const WRITES_IN_FLIGHT = 4;
 
 const EXTENSIONS: Record<WritableFormat, string> = {
   raw: '.raw',
@@ -95,44 +104,83 @@ async function restoreDisk(
     logicalSectorSize: disk.logicalSectorSize,
     physicalSectorSize: disk.physicalSectorSize,
     identity: disk.identity ?? undefined,
+    durable: request.durable ?? false,
   });
-  const writes: Promise<void>[] = [];
-  try {
-    const inFlight: Array<{ offset: number; data: Promise<Buffer> }> = [];
-    const drain = async (): Promise<void> => {
-      const { offset, data } = inFlight.shift()!;
-      const block = await data;
-      const write = writer.write(offset, block);
-      write.catch(() => undefined); // awaited below; not unhandled meanwhile
-      writes.push(write);
-      if (writes.length >= READ_AHEAD) await writes.shift();
-      progress(offset + block.byteLength);
-    };
-    for (let block = 0; block < disk.blockCount; block++) {
-      request.signal?.throwIfAborted();
-      const digest = digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES);
-      if (isZeroDigest(digest)) continue;
-      const data = store.readBlock(Buffer.from(digest)).then((raw) => {
-        const expected = Math.min(disk.blockSize, disk.virtualSize - block * disk.blockSize);
-        if (raw.byteLength !== expected) {
-          throw new TesseraError(
-            'BLOCK_DAMAGED',
-            `${disk.name}: block at ${block * disk.blockSize} holds ${raw.byteLength} bytes, expected ${expected}`,
-          );
-        }
-        return raw;
-      });
-      data.catch(() => undefined);
-      inFlight.push({ offset: block * disk.blockSize, data });
-      if (inFlight.length >= READ_AHEAD) await drain();
+  const reader = new BlockReader(store);
+  const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / disk.blockSize));
+  const reading: Array<Promise<Piece[]>> = [];
+  const writing: Array<Promise<void>> = [];
+  const observe = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => undefined); // awaited in order below; not unhandled meanwhile
+    return promise;
+  };
+  const retire = async (): Promise<void> => {
+    for (const piece of await reading.shift()!) {
+      writing.push(observe(writer.write(piece.offset, piece.data)));
+      progress(piece.offset + piece.data.byteLength);
     }
-    while (inFlight.length > 0) await drain();
-    await Promise.all(writes);
+    while (writing.length > WRITES_IN_FLIGHT) await writing.shift();
+  };
+  try {
+    for (let first = 0; first < disk.blockCount; first += perWindow) {
+      request.signal?.throwIfAborted();
+      const end = Math.min(disk.blockCount, first + perWindow);
+      reading.push(observe(readWindow(reader, disk, digests, first, end)));
+      if (reading.length >= WINDOWS_IN_FLIGHT) await retire();
+    }
+    while (reading.length > 0) await retire();
+    await Promise.all(writing);
     await writer.finish();
     progress(disk.virtualSize);
   } catch (error) {
-    await Promise.allSettled(writes);
+    await Promise.allSettled([...reading, ...writing]);
     await writer.abort();
     throw error;
+  } finally {
+    await reader.close();
   }
+}
+
+interface Piece {
+  readonly offset: number;
+  readonly data: Buffer;
+}
+
+/** Reads blocks [first, end) and joins runs of adjacent stored blocks into single writes. */
+async function readWindow(
+  reader: BlockReader,
+  disk: DiskImageManifest,
+  digests: Buffer,
+  first: number,
+  end: number,
+): Promise<Piece[]> {
+  const wanted: number[] = [];
+  for (let block = first; block < end; block++) {
+    if (!isZeroDigest(digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) {
+      wanted.push(block);
+    }
+  }
+  const blocks = await reader.readBlocks(
+    wanted.map((block) =>
+      Buffer.from(digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES)),
+    ),
+  );
+  const pieces: Piece[] = [];
+  for (let i = 0; i < wanted.length;) {
+    let j = i + 1;
+    while (j < wanted.length && wanted[j] === wanted[j - 1]! + 1) j++;
+    for (let k = i; k < j; k++) {
+      const expected = Math.min(disk.blockSize, disk.virtualSize - wanted[k]! * disk.blockSize);
+      if (blocks[k]!.byteLength !== expected) {
+        throw new TesseraError(
+          'BLOCK_DAMAGED',
+          `${disk.name}: block at ${wanted[k]! * disk.blockSize} holds ${blocks[k]!.byteLength} bytes, expected ${expected}`,
+        );
+      }
+    }
+    const data = j - i === 1 ? blocks[i]! : Buffer.concat(blocks.slice(i, j));
+    pieces.push({ offset: wanted[i]! * disk.blockSize, data });
+    i = j;
+  }
+  return pieces;
 }
