@@ -1,45 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tessera } from '../../helpers/cli.js';
 import { qemuImg, tool } from '../../helpers/tools.js';
 import { scratchDir, seededBytes } from '../../helpers/scratch.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const MiB = 1024 * 1024;
 let dir: string;
 let cleanup: () => Promise<void>;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `tessera` entry point in a child process, as a user's shell would. */
-function tessera(
-  args: string[],
-  onSpawn?: (child: ReturnType<typeof spawn>) => void,
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'electron/cli/main.ts'), ...args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    onSpawn?.(child);
-  });
-}
 
 async function rawWithData(name: string, size: number, dataAt: number[]): Promise<string> {
   const file = path.join(dir, name);
@@ -136,16 +104,18 @@ describe('tessera disk convert', () => {
     for (let at = 0; at < size; at += block.length) await handle.write(block, 0, block.length, at);
     await handle.close();
     const target = path.join(work, 'big-copy.img');
-    const result = await tessera(['disk', 'convert', source, target, '--json'], (child) => {
-      const poll = setInterval(() => {
-        void readdir(work).then((names) => {
-          if (names.some((name) => name.endsWith('.partial'))) {
-            clearInterval(poll);
-            child.kill('SIGINT');
-          }
-        });
-      }, 20);
-      child.on('exit', () => clearInterval(poll));
+    const result = await tessera(['disk', 'convert', source, target, '--json'], {
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          void readdir(work).then((names) => {
+            if (names.some((name) => name.endsWith('.partial'))) {
+              clearInterval(poll);
+              child.kill('SIGINT');
+            }
+          });
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
     });
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('interrupted');
