@@ -83,7 +83,13 @@ function diskFor(request: SegmentRequest): Promise<VirtualDisk> {
 
 async function readTrack(request: SegmentRequest): Promise<Buffer | null> {
   if (!request.trackLog) return null;
-  const handle = await openFile(request.trackLog, 'r');
+  // The previous image may expire while this backup runs: then every block of the segment
+  // counts as changed, and deduplication still keeps what the store holds from being sent.
+  const handle = await openFile(request.trackLog, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (!handle) return null;
   try {
     const track = Buffer.alloc(request.blockCount * DIGEST_BYTES);
     const { bytesRead } = await handle.read(
