@@ -36,8 +36,22 @@
  *   that block again from the source before committing. A restore that finds a pack gone
  *   (repacked meanwhile) looks the block up again. Deleting an image takes the commit lock.
  *
- * Block size (backup-vm.ts, DEFAULT_BLOCK_SIZE = 64 KiB), measured on the bench disk: see
- * the README's benchmark section for the figures that chose it.
+ * Block size (backup-vm.ts, DEFAULT_BLOCK_SIZE = 64 KiB), chosen by measurement
+ * (test/bench/block-size.bench.ts: the bench's mixed disk, 1 GiB raw; day 2 rewrites 1% in
+ * clustered 64 KiB-4 MiB runs, or 0.1% as scattered 4 KiB writes, with random data):
+ *
+ *   block   stored after clustered   after scattered   manifest / virtual size
+ *   16 KiB          12.2 MiB              2.5 MiB              0.196 %
+ *   32 KiB          12.2 MiB              4.3 MiB              0.098 %
+ *   64 KiB          12.2 MiB              7.9 MiB              0.051 %
+ *   128 KiB         12.4 MiB             15.1 MiB              0.027 %
+ *   256 KiB         12.5 MiB             29.3 MiB              0.015 %
+ *
+ * Clustered changes cost the same at any size; scattered writes cost a block each, so the
+ * bytes stored double with every doubling. The manifest (32 bytes a block) halves instead,
+ * and must stay under 0.1% of the disk: 64 KiB is the smallest size that keeps it well under
+ * (32 KiB sits on the limit), and it halves the per-block work (hashes, messages, index
+ * rows) of 32 KiB. Full-backup speed varied less between sizes than between runs.
  */
 export { Store, type CommitResult, type RecoveryReport, type StagedImage } from './store.js';
 export { StoreError } from './errors.js';
