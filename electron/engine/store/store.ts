@@ -171,10 +171,16 @@ export class Store {
       try {
         return await this.readAt(digest, location);
       } catch (error) {
-        // A garbage collection may have moved the block to another pack meanwhile: look again.
-        if (attempt === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
           await this.dropHandle(location.pack);
-          continue;
+          // A garbage collection may have moved the block to another pack meanwhile: look again.
+          if (attempt === 0) continue;
+          throw new StoreError(
+            'BLOCK_MISSING',
+            this.layout.pack(location.pack),
+            `block ${digestHex(digest)} is in pack ${location.pack}, whose file is gone`,
+            { cause: error },
+          );
         }
         throw error instanceof StoreError
           ? error
