@@ -22,7 +22,8 @@
  *      the commit lock, every block the image names is checked against the index and the
  *      image directory is renamed into images/: committed means complete and durable.
  *   3. After a crash, recover() removes tmp/ entries of dead processes and indexes sealed
- *      packs the index missed, so the next backup reuses every block already stored.
+ *      packs the index missed, so the next backup reuses every block already stored; it also
+ *      forgets indexed packs whose file is gone, so their blocks are stored again, not linked.
  *
  * Garbage collection (gc.ts)
  *   Mark, without a lock: the digests every committed image names. Sweep, under the commit

@@ -41,6 +41,12 @@ export interface RecoveryReport {
   readonly indexedPacks: number;
   /** Packs that could not be read; left in place for `verify` to report. */
   readonly damagedPacks: readonly string[];
+  /**
+   * Packs the index listed whose file is gone (lost, or deleted by a sweep that crashed before
+   * its index transaction committed): forgotten, so their blocks are stored again rather than
+   * linked to by the next backup.
+   */
+  readonly forgottenPacks: readonly string[];
 }
 
 /** A new image being written under tmp/ until commitImage() moves it into images/. */
@@ -112,6 +118,13 @@ export class Store {
       await rm(path.join(this.layout.tmp, name), { recursive: true, force: true });
       removedTemporary++;
     }
+    // Under the commit lock an indexed pack always has its file (packs are renamed in before
+    // they are indexed, and a sweep drops rows and files together), so a missing one is lost.
+    const forgottenPacks = this.index.exclusive(() => {
+      const gone = [...this.index.packIds()].filter((id) => !existsSync(this.layout.pack(id)));
+      for (const packId of gone) this.index.dropPack(packId);
+      return gone;
+    });
     const indexed = this.index.packIds();
     let indexedPacks = 0;
     const damagedPacks: string[] = [];
@@ -125,7 +138,7 @@ export class Store {
         damagedPacks.push(packId);
       }
     }
-    return { removedTemporary, indexedPacks, damagedPacks };
+    return { removedTemporary, indexedPacks, damagedPacks, forgottenPacks };
   }
 
   async listPackFiles(): Promise<string[]> {
