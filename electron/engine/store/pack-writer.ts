@@ -45,6 +45,8 @@ export class PackWriter {
   /** Digests in packs not yet sealed: stored as far as deduplication is concerned. */
   private readonly unsealed = new Set<string>();
   private readonly packSize: number;
+  /** add, flush and abort run one at a time, in call order, each on the state the last left. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly layout: StoreLayout,
@@ -58,9 +60,39 @@ export class PackWriter {
     return this.unsealed.has(digestHex(digest));
   }
 
-  async add(digest: Buffer, data: Buffer, rawLength: number, codec: number): Promise<void> {
-    if (this.failure) throw this.failure;
-    const pack = this.current ?? (this.current = await this.start());
+  /**
+   * Appends a block. Safe to call without waiting for the previous call: calls are queued, and
+   * the digest counts as held at once, so a concurrent put of the same block deduplicates.
+   */
+  add(digest: Buffer, data: Buffer, rawLength: number, codec: number): Promise<void> {
+    const hex = digestHex(digest);
+    this.unsealed.add(hex);
+    return this.serially(async () => {
+      let pack: OpenPack;
+      try {
+        if (this.failure) throw this.failure;
+        pack = this.current ?? (this.current = await this.start());
+      } catch (error) {
+        this.unsealed.delete(hex);
+        throw error;
+      }
+      await this.append(pack, digest, data, rawLength, codec);
+    });
+  }
+
+  private serially(work: () => Promise<void>): Promise<void> {
+    const done = this.queue.then(work);
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async append(
+    pack: OpenPack,
+    digest: Buffer,
+    data: Buffer,
+    rawLength: number,
+    codec: number,
+  ): Promise<void> {
     pack.entries.push({
       digest,
       offset: pack.size,
@@ -71,7 +103,6 @@ export class PackWriter {
     pack.batch.push(data);
     pack.batchBytes += data.byteLength;
     pack.size += data.byteLength;
-    this.unsealed.add(digestHex(digest));
     if (pack.batchBytes >= WRITE_BATCH) await this.writeBatch(pack);
     if (pack.size >= this.packSize) {
       this.current = null;
@@ -86,23 +117,27 @@ export class PackWriter {
   }
 
   /** Seals the open pack and waits for every pack being sealed: all added blocks are durable. */
-  async flush(): Promise<void> {
-    const pack = this.current;
-    this.current = null;
-    if (pack) await this.seal(pack).catch((error: unknown) => (this.failure ??= error));
-    await Promise.all(this.sealing);
-    if (this.failure) throw this.failure;
+  flush(): Promise<void> {
+    return this.serially(async () => {
+      const pack = this.current;
+      this.current = null;
+      if (pack) await this.seal(pack).catch((error: unknown) => (this.failure ??= error));
+      await Promise.all(this.sealing);
+      if (this.failure) throw this.failure;
+    });
   }
 
   /** Drops the open pack; packs already sealed stay (their blocks are indexed and reusable). */
-  async abort(): Promise<void> {
-    const pack = this.current;
-    this.current = null;
-    await Promise.allSettled(this.sealing);
-    if (pack) {
-      await pack.handle.close().catch(() => undefined);
-      await rm(pack.tempPath, { force: true });
-    }
+  abort(): Promise<void> {
+    return this.serially(async () => {
+      const pack = this.current;
+      this.current = null;
+      await Promise.allSettled(this.sealing);
+      if (pack) {
+        await pack.handle.close().catch(() => undefined);
+        await rm(pack.tempPath, { force: true });
+      }
+    });
   }
 
   private async start(): Promise<OpenPack> {
