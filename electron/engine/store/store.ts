@@ -61,12 +61,19 @@ export type CommitResult =
 
 const OPEN_PACKS = 64;
 
+/** An open pack shared by concurrent reads; closed once evicted and no read is using it. */
+interface PackHandle {
+  readonly handle: Promise<FileHandle>;
+  users: number;
+  evicted: boolean;
+}
+
 /**
  * A storage unit: packs of content-addressed blocks, image manifests, and the block index.
  * See index.ts for the design note.
  */
 export class Store {
-  private readonly packHandles = new Map<string, Promise<FileHandle>>();
+  private readonly packHandles = new Map<string, PackHandle>();
   readonly writer: PackWriter;
 
   private constructor(
@@ -203,9 +210,15 @@ export class Store {
   }
 
   private async readAt(digest: Buffer, location: BlockLocation): Promise<Buffer> {
-    const handle = await this.packHandle(location.pack);
     const stored = Buffer.allocUnsafe(location.storedLength);
-    const { bytesRead } = await handle.read(stored, 0, stored.byteLength, location.offset);
+    const pack = this.acquirePack(location.pack);
+    let bytesRead: number;
+    try {
+      const handle = await pack.handle;
+      ({ bytesRead } = await handle.read(stored, 0, stored.byteLength, location.offset));
+    } finally {
+      this.releasePack(pack);
+    }
     const file = this.layout.pack(location.pack);
     if (bytesRead !== stored.byteLength) {
       throw new StoreError(
@@ -234,27 +247,45 @@ export class Store {
     return raw;
   }
 
-  private async packHandle(packId: string): Promise<FileHandle> {
-    // Promises are cached, not handles, so concurrent reads of one pack share one open.
-    let handle = this.packHandles.get(packId);
-    if (handle) {
+  /**
+   * The open pack, most recently used last. Promises are cached, not handles, so concurrent
+   * reads of one pack share one open; a pack evicted while reads use it closes after the last.
+   */
+  private acquirePack(packId: string): PackHandle {
+    let pack = this.packHandles.get(packId);
+    if (pack) {
       this.packHandles.delete(packId);
     } else {
-      handle = open(this.layout.pack(packId), 'r');
-      handle.catch(() => this.packHandles.delete(packId));
+      const opened: PackHandle = {
+        handle: open(this.layout.pack(packId), 'r'),
+        users: 0,
+        evicted: false,
+      };
+      opened.handle.catch(() => {
+        if (this.packHandles.get(packId) === opened) this.packHandles.delete(packId);
+      });
+      pack = opened;
     }
-    this.packHandles.set(packId, handle);
-    if (this.packHandles.size > OPEN_PACKS) {
+    pack.users++;
+    this.packHandles.set(packId, pack);
+    while (this.packHandles.size > OPEN_PACKS) {
       const [oldest] = this.packHandles.keys();
-      await this.dropHandle(oldest!);
+      void this.dropHandle(oldest!);
     }
-    return handle;
+    return pack;
+  }
+
+  private releasePack(pack: PackHandle): void {
+    pack.users--;
+    if (pack.evicted && pack.users === 0) void closePack(pack);
   }
 
   private async dropHandle(packId: string): Promise<void> {
-    const handle = this.packHandles.get(packId);
+    const pack = this.packHandles.get(packId);
+    if (!pack) return;
     this.packHandles.delete(packId);
-    await (await handle?.catch(() => null))?.close().catch(() => undefined);
+    pack.evicted = true;
+    if (pack.users === 0) await closePack(pack);
   }
 
   /** Backup IDs of every committed image, oldest first. */
@@ -469,6 +500,10 @@ async function readDescriptor(layout: StoreLayout, create: boolean): Promise<Sto
     );
   }
   return value as StoreDescriptor;
+}
+
+async function closePack(pack: PackHandle): Promise<void> {
+  await (await pack.handle.catch(() => null))?.close().catch(() => undefined);
 }
 
 async function syncFile(file: string): Promise<void> {
