@@ -127,16 +127,21 @@ export class PackWriter {
     });
   }
 
-  /** Drops the open pack; packs already sealed stay (their blocks are indexed and reusable). */
+  /**
+   * Drops the open pack; packs already sealed stay (their blocks are indexed and reusable).
+   * Clears a failure, so the writer can be used again (by the next backup on this store).
+   */
   abort(): Promise<void> {
     return this.serially(async () => {
       const pack = this.current;
       this.current = null;
       await Promise.allSettled(this.sealing);
       if (pack) {
+        for (const entry of pack.entries) this.unsealed.delete(digestHex(entry.digest));
         await pack.handle.close().catch(() => undefined);
         await rm(pack.tempPath, { force: true });
       }
+      this.failure = null;
     });
   }
 
