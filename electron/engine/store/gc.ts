@@ -59,6 +59,9 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   }
 
   return store.index.exclusive((): GcReport => {
+    // Pack files are removed last, once every index change of the sweep is made: a sweep that
+    // fails half-way rolls back to rows that must still name existing files.
+    const doomed: string[] = [];
     for (const backupId of store.listImagesSync()) {
       if (marked.has(backupId)) continue;
       const manifest = store.readManifestSync(backupId);
@@ -78,7 +81,7 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
       const keptBytes = kept.reduce((sum, row) => sum + row.storedLength, 0);
       if (kept.length === 0) {
         store.index.dropPack(pack.id);
-        rmSync(store.layout.pack(pack.id), { force: true });
+        doomed.push(store.layout.pack(pack.id));
         packsDeleted++;
         blocksRemoved += rows.length;
         bytesReclaimed += pack.size;
@@ -86,13 +89,14 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
         const written = repack(store, pack.id, kept);
         store.index.dropPack(pack.id);
         store.index.addPack(written.id, Date.now(), written.size, written.entries);
-        rmSync(store.layout.pack(pack.id), { force: true });
+        doomed.push(store.layout.pack(pack.id));
         packsRepacked++;
         blocksRemoved += rows.length - kept.length;
         bytesReclaimed += pack.size - written.size;
       }
     }
-    if (packsDeleted + packsRepacked > 0) fsyncDirectorySync(store.layout.packs);
+    for (const file of doomed) rmSync(file, { force: true });
+    if (doomed.length > 0) fsyncDirectorySync(store.layout.packs);
     return {
       liveImages: marked.size,
       liveBlocks: live.size,
