@@ -137,10 +137,17 @@ export class Store {
     const damagedPacks: string[] = [];
     for (const packId of await this.listPackFiles()) {
       if (indexed.has(packId)) continue;
+      const file = this.layout.pack(packId);
       try {
-        const { entries, size } = await readPackIndex(this.layout.pack(packId));
-        this.index.addPack(packId, Date.now(), size, entries);
-        indexedPacks++;
+        const { entries, size } = await readPackIndex(file);
+        // Under the commit lock, and only if the file is still there: a sweep in another
+        // process may have deleted the pack since it was read, and its rows would name nothing.
+        const added = this.index.exclusive(() => {
+          if (!existsSync(file)) return false;
+          this.index.addPack(packId, Date.now(), size, entries);
+          return true;
+        });
+        if (added) indexedPacks++;
       } catch {
         damagedPacks.push(packId);
       }
