@@ -41,9 +41,10 @@ export interface GcReport {
  *
  * Mark (no lock): the digests named by every committed image. Sweep (under the commit lock,
  * so no image commits meanwhile): add the digests of images committed since the mark, then
- * delete or repack only packs sealed before the mark began. A running backup's new packs are
- * therefore never touched; a block it merely linked to may be swept, and its commit, which
- * checks every block under the same lock, stores that block again before committing.
+ * delete or repack only packs sealed before the mark began and before the oldest image a
+ * running process is still staging. A running backup's new packs are therefore never touched;
+ * a block it merely linked to may be swept, and its commit, which checks every block under the
+ * same lock, stores that block again (in a new, protected pack) before committing.
  */
 export async function collectGarbage(store: Store, options: GcOptions = {}): Promise<GcReport> {
   const threshold = options.repackThreshold ?? 0.25;
@@ -70,12 +71,15 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
       }
       marked.add(backupId);
     }
+    // A backup still running may have stored blocks in packs sealed before this collection
+    // started; they are live as soon as it commits, so packs sealed since it began are kept.
+    const cutoff = Math.min(startedAt, store.oldestStagedImageSync() ?? Infinity);
     let packsDeleted = 0;
     let packsRepacked = 0;
     let blocksRemoved = 0;
     let bytesReclaimed = 0;
     for (const pack of store.index.packs()) {
-      if (pack.sealedAt >= startedAt) continue;
+      if (pack.sealedAt >= cutoff) continue;
       const rows = store.index.blocksInPack(pack.id);
       const kept = rows.filter((row) => live.has(digestHex(row.digest)));
       const keptBytes = kept.reduce((sum, row) => sum + row.storedLength, 0);

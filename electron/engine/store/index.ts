@@ -28,13 +28,15 @@
  * Garbage collection (gc.ts)
  *   Mark, without a lock: the digests every committed image names. Sweep, under the commit
  *   lock: add images committed since the mark, then delete packs with no live block and
- *   repack packs at least a quarter garbage, touching only packs sealed before the mark.
+ *   repack packs at least a quarter garbage, touching only packs sealed before the mark and
+ *   before the oldest image a live process is still staging (tmp/<pid>-<ms>-<id>.image).
  *
  * What may run at the same time
  *   Any number of backups, restores and verifies, and one garbage collection, in any number
- *   of processes. A backup's new packs are younger than any running mark, so never swept; a
- *   block it only linked to may be swept, which its commit sees under the lock, and it stores
- *   that block again from the source before committing. A restore that finds a pack gone
+ *   of processes. A backup's new packs are sealed after it staged its image, so never swept
+ *   before it commits; a block it only linked or deduplicated against may be swept, which its
+ *   commit sees under the lock, and it stores that block again from the source before
+ *   committing. A restore that finds a pack gone
  *   (repacked meanwhile) looks the block up again. Deleting an image takes the commit lock.
  *
  * Block size (backup-vm.ts, DEFAULT_BLOCK_SIZE = 64 KiB), chosen by measurement

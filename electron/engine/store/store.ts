@@ -369,16 +369,33 @@ export class Store {
     return checkDigestList(readFileSync(file), disk.blockCount, disk.blocksSha256, file);
   }
 
-  /** Starts a new image under tmp/. */
+  /**
+   * Starts a new image under tmp/, named after this process and the time it starts: until it
+   * is committed or discarded, a garbage collection sweeps no pack sealed since that time.
+   */
   async stageImage(backupId: string): Promise<StagedImage> {
     const dir = path.join(
       this.layout.tmp,
-      `${process.pid}-${randomBytes(6).toString('hex')}.image`,
+      `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}.image`,
     );
     await mkdir(dir).catch((cause: unknown) => {
       throw storeIoError(dir, 'cannot stage the image', cause);
     });
     return { backupId, dir, digestListPath: (file) => path.join(dir, file) };
+  }
+
+  /**
+   * When the oldest image still being staged by a running process started (Unix ms), or null.
+   * Blocks stored since then may belong to an image not yet committed, so are not garbage.
+   */
+  oldestStagedImageSync(): number | null {
+    let oldest: number | null = null;
+    for (const name of readdirSync(this.layout.tmp)) {
+      const match = /^(\d+)-(\d+)-[0-9a-f]+\.image$/.exec(name);
+      if (!match || !isAlive(Number(match[1]))) continue;
+      oldest = Math.min(oldest ?? Infinity, Number(match[2]));
+    }
+    return oldest;
   }
 
   async discardStaged(staged: StagedImage): Promise<void> {
