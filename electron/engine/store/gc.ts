@@ -53,9 +53,15 @@ export async function collectGarbage(store: Store, options: GcOptions = {}): Pro
   const live = new Set<string>();
   const marked = new Set<string>();
   for (const backupId of await store.listImages()) {
-    const manifest = await store.readManifest(backupId);
-    for (const disk of manifest.disks)
-      addDigests(live, await store.readDigestList(manifest, disk.position));
+    try {
+      const manifest = await store.readManifest(backupId);
+      for (const disk of manifest.disks)
+        addDigests(live, await store.readDigestList(manifest, disk.position));
+    } catch {
+      // Deleted (expired) since it was listed, or unreadable: left unmarked, so the sweep
+      // reads it again under the lock, where it is either gone or fails the collection.
+      continue;
+    }
     marked.add(backupId);
   }
 
