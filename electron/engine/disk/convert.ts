@@ -1,3 +1,4 @@
+import { allocAligned } from './io/aligned.js';
 import type { DiskWriter, VirtualDisk } from './types.js';
 
 export interface ConvertProgress {
@@ -88,7 +89,7 @@ export async function convertDisk(
       for (let at = extent.offset; at < end;) {
         // Chunks end on chunk-size boundaries so writers see block-aligned pieces.
         const length = Math.min(end, (Math.floor(at / chunkSize) + 1) * chunkSize) - at;
-        const buffer = pool.pop() ?? Buffer.allocUnsafe(chunkSize);
+        const buffer = pool.pop() ?? allocAligned(chunkSize);
         const view = buffer.subarray(0, length);
         reading.push({ offset: at, buffer, view, io: observe(source.read(view, at)) });
         dataBytesRead += length;
