@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError, type SerializedError } from '../../../shared/errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { openDisk } from '../disk/open.js';
 import type { DiskFormat, VirtualDisk } from '../disk/types.js';
-import { HostPool, defaultHostCount } from '../hosts/host-pool.js';
+import { HostPool, defaultHostCount, type HostHandlers } from '../hosts/host-pool.js';
 import {
   BLOCK_CHANGED,
   BLOCK_UNCHANGED,
@@ -35,7 +35,7 @@ export const DEFAULT_BLOCK_SIZE = 64 * 1024;
 export const MIN_BLOCK_SIZE = 4 * 1024;
 export const MAX_BLOCK_SIZE = 8 * 1024 * 1024;
 /** Bytes of a disk one host request covers: big enough to amortise, small enough to balance. */
-const SEGMENT_BYTES = 64 * 1024 * 1024;
+const SEGMENT_BYTES = 32 * 1024 * 1024;
 /** Segments queued per host, so a host never waits for the engine between two. */
 const SEGMENTS_PER_HOST = 2;
 
@@ -140,6 +140,8 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
     catalog.appendLog(jobId, level, message);
   let staged: StagedImage | null = null;
   let plans: DiskPlan[] = [];
+  // The hosts start now, so their start-up overlaps the planning below.
+  const hosts = new RelayedPool(request.hosts ?? defaultHostCount());
   try {
     const recovered = await store.recover();
     if (recovered.removedTemporary + recovered.indexedPacks > 0) {
@@ -161,13 +163,13 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
           : `disk ${plan.position} (${plan.diskPath}): full backup${request.forcedRescan ? ' (forced rescan)' : ''}`,
       );
     }
-    await runHosts(request, plans, blockSize);
+    await runHosts(request, plans, blockSize, hosts);
     for (const plan of plans) {
       await plan.digestHandle!.close();
       plan.digestHandle = null;
     }
-    const manifest = await buildManifest(request, backupId, createdAt, blockSize, plans, staged);
-    await commitWithRepair(store, staged, manifest, plans, blockSize, log);
+    const built = await buildManifest(request, backupId, createdAt, blockSize, plans, staged);
+    const manifest = await commitWithRepair(store, staged, built, plans, blockSize, log);
     staged = null;
     catalog.recordImage(manifest);
     for (const [i, plan] of plans.entries()) {
@@ -194,6 +196,7 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
     catalog.finishJob(jobId, { state: 'done', statusCode: 0, detail: { backupId } });
     return { manifest, jobId };
   } catch (error) {
+    await hosts.close();
     for (const plan of plans) await plan.digestHandle?.close().catch(() => undefined);
     await store.writer.abort();
     if (staged) await store.discardStaged(staged);
@@ -237,6 +240,12 @@ async function planDisks(
       identity: disk.identity,
     };
     await disk.close();
+    if (facts.virtualSize === 0) {
+      throw new TesseraError(
+        'BAD_REQUEST',
+        `${facts.diskPath}: the disk is empty (0 bytes); there is nothing to back up`,
+      );
+    }
     let diskKey = `${request.client}:${facts.identity ?? path.resolve(facts.diskPath)}`;
     while (keys.has(diskKey)) diskKey += '+';
     keys.add(diskKey);
@@ -300,6 +309,7 @@ async function runHosts(
   request: BackupRequest,
   plans: DiskPlan[],
   blockSize: number,
+  hosts: RelayedPool,
 ): Promise<void> {
   const { store } = request;
   const segments: Segment[] = [];
@@ -324,8 +334,9 @@ async function runHosts(
   const totalBytes = plans.reduce((sum, p) => sum + p.virtualSize, 0);
   let doneBytes = 0;
   let storedBytes = 0;
-  const hostCount = Math.max(1, Math.min(request.hosts ?? defaultHostCount(), segments.length));
+  const hostCount = hosts.pool.size;
 
+  if (segments.length === 0) return hosts.close();
   await new Promise<void>((resolve, reject) => {
     let next = 0;
     let finished = 0;
@@ -338,7 +349,7 @@ async function runHosts(
     const fail = (error: unknown): void => {
       if (failed) return;
       failed = true;
-      void pool.close();
+      void hosts.close();
       reject(error);
     };
     const feed = (host: number): void => {
@@ -398,7 +409,7 @@ async function runHosts(
           if (finished === segments.length) {
             void storing
               .then(() => Promise.all(writes))
-              .then(() => pool.close())
+              .then(() => hosts.close())
               .then(() => (failed ? undefined : resolve()), fail);
           } else {
             feed(host);
@@ -410,7 +421,8 @@ async function runHosts(
           break;
       }
     };
-    const pool = new HostPool(hostCount, { onReport, onFailure: (_host, error) => fail(error) });
+    const pool = hosts.pool;
+    hosts.attach({ onReport, onFailure: (_host, error) => fail(error) });
     request.signal?.addEventListener(
       'abort',
       () => fail(new TesseraError('CANCELLED', 'the backup was cancelled')),
@@ -419,6 +431,38 @@ async function runHosts(
     if (request.signal?.aborted) fail(new TesseraError('CANCELLED', 'the backup was cancelled'));
     for (let host = 0; host < hostCount; host++) feed(host);
   });
+}
+
+/**
+ * A host pool started before its handlers exist: reports and failures that arrive before
+ * attach() are held (a failure is replayed on attach), so nothing is lost while planning.
+ */
+class RelayedPool {
+  readonly pool: HostPool;
+  private handlers: HostHandlers | null = null;
+  private early: TesseraError | null = null;
+  private closed = false;
+
+  constructor(count: number) {
+    this.pool = new HostPool(count, {
+      onReport: (host, report) => this.handlers?.onReport(host, report),
+      onFailure: (host, error) => {
+        if (this.handlers) this.handlers.onFailure(host, error);
+        else this.early ??= error;
+      },
+    });
+  }
+
+  attach(handlers: HostHandlers): void {
+    this.handlers = handlers;
+    if (this.early) handlers.onFailure(0, this.early);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
 }
 
 function hostError(error: SerializedError, diskPath: string): TesseraError {
@@ -514,7 +558,8 @@ async function buildManifest(
 
 /**
  * Commits the image; if a garbage collection swept blocks this backup linked to meanwhile,
- * reads those blocks from the source again, stores them, and retries.
+ * reads those blocks from the source again, stores them, and retries. Returns the manifest as
+ * committed (its stats count the blocks stored again as stored, not linked).
  */
 async function commitWithRepair(
   store: Store,
@@ -523,15 +568,20 @@ async function commitWithRepair(
   plans: DiskPlan[],
   blockSize: number,
   log: (level: 'info' | 'warning', message: string) => void,
-): Promise<void> {
+): Promise<ImageManifest> {
+  let current = manifest;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const result = await store.commitImage(staged, manifest);
-    if (result.committed) return;
+    const result = await store.commitImage(staged, current);
+    if (result.committed) return current;
     log(
       'warning',
       `${result.missing.length} linked blocks were removed by a garbage collection during the backup; storing them again`,
     );
     await restoreMissing(store, staged, plans, blockSize, new Set(result.missing.map(digestHex)));
+    current = {
+      ...current,
+      disks: current.disks.map((disk, i) => ({ ...disk, stats: { ...plans[i]!.stats } })),
+    };
   }
   throw new TesseraError(
     'BLOCK_MISSING',
@@ -539,34 +589,49 @@ async function commitWithRepair(
   );
 }
 
+/** Reads the blocks named by `missing` from the sources again and stores them. */
 async function restoreMissing(
   store: Store,
   staged: StagedImage,
   plans: DiskPlan[],
   blockSize: number,
-  missing: Set<string>,
+  missing: ReadonlySet<string>,
 ): Promise<void> {
+  const stored = new Set<string>();
   for (const plan of plans) {
-    const list = await open(staged.digestListPath(plan.blocksFile), 'r');
-    const digests = await list.readFile();
-    await list.close();
+    const digests = await readFile(staged.digestListPath(plan.blocksFile));
+    const unchanged = plan.unchanged.toExtents();
+    let extent = 0;
     const disk = await openDisk(plan.diskPath, { format: plan.source.format });
     try {
       for (let block = 0; block < plan.blockCount; block++) {
         const digest = digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES);
         const hex = digestHex(digest);
         if (!missing.has(hex)) continue;
-        const data = Buffer.alloc(Math.min(blockSize, plan.virtualSize - block * blockSize));
-        await disk.read(data, block * blockSize);
+        const offset = block * blockSize;
+        const length = Math.min(blockSize, plan.virtualSize - offset);
+        while (
+          extent < unchanged.length &&
+          unchanged[extent]![0] + unchanged[extent]![1] <= offset
+        ) {
+          extent++;
+        }
+        const wasLinked = extent < unchanged.length && unchanged[extent]![0] <= offset;
+        if (wasLinked) plan.stats.bytesLinked -= length;
+        else plan.stats.bytesDeduplicated -= length;
+        if (stored.has(hex)) continue;
+        const data = Buffer.alloc(length);
+        await disk.read(data, offset);
         if (!digestOf(data).equals(digest)) {
           throw new TesseraError(
             'HOST_FAILED',
-            `${plan.diskPath}: the disk changed during the backup (block at ${block * blockSize}); back it up from a checkpoint or with the VM stopped`,
+            `${plan.diskPath}: the disk changed during the backup (block at ${offset}); back it up from a checkpoint or with the VM stopped`,
           );
         }
         const encoded = encodeBlock(data);
         await store.writer.add(Buffer.from(digest), encoded.data, data.byteLength, encoded.codec);
-        missing.delete(hex);
+        plan.stats.bytesStored += encoded.data.byteLength;
+        stored.add(hex);
       }
     } finally {
       await disk.close();

@@ -23,9 +23,11 @@ import {
 /** Contiguous data blocks are read in spans of up to this many bytes. */
 const READ_SPAN = 4 * 1024 * 1024;
 /** Bytes of changed blocks sent but not yet taken by the engine, before the host waits. */
-const MAX_UNACKED = 32 * 1024 * 1024;
+const MAX_UNACKED = 16 * 1024 * 1024;
 
 const port = parentPort!;
+let spanBuffers: Buffer[] = [];
+let spanTurn = 0;
 const disks = new Map<string, Promise<VirtualDisk>>();
 let unacked = 0;
 let waiters: Array<() => void> = [];
@@ -138,6 +140,10 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     // Spans of contiguous data blocks; the next span is read while this one is hashed.
     const spans: Array<[first: number, count: number]> = [];
     const perSpan = Math.max(1, Math.floor(READ_SPAN / request.blockSize));
+    const spanBytes = perSpan * request.blockSize;
+    if (spanBuffers[0]?.byteLength !== spanBytes) {
+      spanBuffers = [Buffer.allocUnsafeSlow(spanBytes), Buffer.allocUnsafeSlow(spanBytes)];
+    }
     for (let i = 0; i < request.blockCount;) {
       if (!has[i]) {
         i++;
@@ -151,7 +157,8 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     const readSpan = async ([first, count]: [number, number]): Promise<Buffer> => {
       let length = 0;
       for (let k = 0; k < count; k++) length += blockBytes(first + k);
-      const buffer = Buffer.allocUnsafe(length);
+      // Two span buffers, reused: one being hashed while the next is read into the other.
+      const buffer = spanBuffers[spanTurn++ % 2]!.subarray(0, length);
       await disk.read(buffer, (request.firstBlock + first) * request.blockSize);
       return buffer;
     };
