@@ -411,6 +411,7 @@ async function main(): Promise<void> {
     : null;
   const resticVersion = spawnSync('restic', ['version'], { encoding: 'utf8' }).stdout.trim();
 
+  const loadAtStart = os.loadavg()[0]!;
   await mkdir(dir, { recursive: true });
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
   const raw = path.join(dir, 'day1.raw');
@@ -462,6 +463,8 @@ async function main(): Promise<void> {
   }
   out.push(
     `${resticVersion}, default repository and compression; Tessera with its defaults (64 KiB blocks, ${os.availableParallelism()} hosts)`,
+    `machine: ${os.availableParallelism()} cores, load average (1 min) ${loadAtStart.toFixed(1)} at the start, ` +
+      `${os.loadavg()[0]!.toFixed(1)} at the end (other work on the machine makes times noisy)`,
     `best time of ${rounds} round(s), mean bytes added, worst peak RSS; warm page cache (caches cannot be ` +
       `dropped here), sync before each timed run; MB/s is of virtual disk size`,
     `added = growth of the store / repository directory, sum of file sizes (Tessera: packs, index.db, ` +
