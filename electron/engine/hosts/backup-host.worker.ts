@@ -5,12 +5,12 @@
  */
 import { open as openFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { TesseraError, type SerializedError } from '../../../shared/errors.js';
 import { openDisk } from '../disk/open.js';
 import type { VirtualDisk } from '../disk/types.js';
 import { isZero } from '../disk/zero.js';
 import { encodeBlock } from '../store/codec.js';
 import { DIGEST_BYTES, digestOf } from '../store/digest.js';
+import { serializeError } from './serialize-error.js';
 import {
   BLOCK_CHANGED,
   BLOCK_UNCHANGED,
@@ -206,12 +206,6 @@ async function runSegment(request: SegmentRequest): Promise<void> {
       states.buffer,
     ]);
   } catch (error) {
-    post({ type: 'segment-failed', segment: request.segment, error: serialize(error) });
+    post({ type: 'segment-failed', segment: request.segment, error: serializeError(error) });
   }
-}
-
-function serialize(error: unknown): SerializedError {
-  if (error instanceof TesseraError) return error.toJSON();
-  const message = error instanceof Error ? error.message : String(error);
-  return { name: 'Error', code: 'HOST_FAILED', message };
 }

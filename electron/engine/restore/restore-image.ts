@@ -1,12 +1,15 @@
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { TesseraError } from '../../../shared/errors.js';
-import { createDiskWriter } from '../disk/writers.js';
 import type { WritableFormat } from '../disk/types.js';
-import { DIGEST_BYTES, isZeroDigest } from '../store/digest.js';
-import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
+import { createDiskWriter } from '../disk/writers.js';
+import type { StoredBlock } from '../hosts/restore-messages.js';
 import { BlockReader } from '../store/block-reader.js';
+import { DIGEST_BYTES, digestHex, isZeroDigest } from '../store/digest.js';
+import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
+import { RestoreHosts, type Piece } from './restore-hosts.js';
 
 export interface RestoreProgress {
   readonly doneBytes: number;
@@ -28,6 +31,8 @@ export interface RestoreRequest {
    * for qemu-img convert and restic restore: a restore that is cut short is simply rerun.
    */
   readonly durable?: boolean;
+  /** Restore hosts (worker threads) that fetch and check blocks; default one per core. */
+  readonly hosts?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: RestoreProgress) => void;
 }
@@ -41,7 +46,7 @@ export interface RestoredDisk {
 /** Each read covers this much of the virtual disk; adjacent stored blocks become one write. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
 /** Windows read and checked ahead of the writer, and writes kept in flight. */
-const WINDOWS_IN_FLIGHT = 4;
+const WINDOWS_IN_FLIGHT = 6;
 const WRITES_IN_FLIGHT = 4;
 
 const EXTENSIONS: Record<WritableFormat, string> = {
@@ -106,7 +111,7 @@ async function restoreDisk(
     identity: disk.identity ?? undefined,
     durable: request.durable ?? false,
   });
-  const reader = new BlockReader(store);
+  const hosts = new RestoreHosts(request.hosts ?? Math.max(1, os.availableParallelism()));
   const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / disk.blockSize));
   const reading: Array<Promise<Piece[]>> = [];
   const writing: Array<Promise<void>> = [];
@@ -125,7 +130,7 @@ async function restoreDisk(
     for (let first = 0; first < disk.blockCount; first += perWindow) {
       request.signal?.throwIfAborted();
       const end = Math.min(disk.blockCount, first + perWindow);
-      reading.push(observe(readWindow(reader, disk, digests, first, end)));
+      reading.push(observe(readWindow(store, hosts, disk, digests, first, end)));
       if (reading.length >= WINDOWS_IN_FLIGHT) await retire();
     }
     while (reading.length > 0) await retire();
@@ -137,50 +142,59 @@ async function restoreDisk(
     await writer.abort();
     throw error;
   } finally {
-    await reader.close();
+    await hosts.close();
   }
 }
 
-interface Piece {
-  readonly offset: number;
-  readonly data: Buffer;
-}
-
-/** Reads blocks [first, end) and joins runs of adjacent stored blocks into single writes. */
+/** Reads blocks [first, end) on the restore hosts, as pieces of adjacent stored blocks. */
 async function readWindow(
-  reader: BlockReader,
+  store: Store,
+  hosts: RestoreHosts,
   disk: DiskImageManifest,
   digests: Buffer,
   first: number,
   end: number,
 ): Promise<Piece[]> {
-  const wanted: number[] = [];
+  const blocks: StoredBlock[] = [];
   for (let block = first; block < end; block++) {
-    if (!isZeroDigest(digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES))) {
-      wanted.push(block);
+    const digest = digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES);
+    if (isZeroDigest(digest)) continue;
+    const location = store.index.locate(Buffer.from(digest));
+    if (!location) {
+      throw new TesseraError(
+        'BLOCK_MISSING',
+        `${disk.name}: the block at offset ${block * disk.blockSize} (${digestHex(digest)}) is not in the storage unit`,
+      );
+    }
+    const expected = Math.min(disk.blockSize, disk.virtualSize - block * disk.blockSize);
+    if (location.rawLength !== expected) {
+      throw new TesseraError(
+        'BLOCK_DAMAGED',
+        `${disk.name}: the block at offset ${block * disk.blockSize} is stored with ${location.rawLength} bytes, expected ${expected}`,
+      );
+    }
+    blocks.push({
+      offset: block * disk.blockSize,
+      digest: new Uint8Array(digest),
+      packPath: store.layout.pack(location.pack),
+      packOffset: location.offset,
+      storedLength: location.storedLength,
+      rawLength: location.rawLength,
+      codec: location.codec,
+    });
+  }
+  if (blocks.length === 0) return [];
+  try {
+    return await hosts.fetch(blocks);
+  } catch (error) {
+    if (!(error as { packGone?: boolean }).packGone) throw error;
+    // A garbage collection repacked these blocks since the look-up: read them again here.
+    const reader = new BlockReader(store);
+    try {
+      const raw = await reader.readBlocks(blocks.map((b) => Buffer.from(b.digest)));
+      return blocks.map((b, i) => ({ offset: b.offset, data: raw[i]! }));
+    } finally {
+      await reader.close();
     }
   }
-  const blocks = await reader.readBlocks(
-    wanted.map((block) =>
-      Buffer.from(digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES)),
-    ),
-  );
-  const pieces: Piece[] = [];
-  for (let i = 0; i < wanted.length;) {
-    let j = i + 1;
-    while (j < wanted.length && wanted[j] === wanted[j - 1]! + 1) j++;
-    for (let k = i; k < j; k++) {
-      const expected = Math.min(disk.blockSize, disk.virtualSize - wanted[k]! * disk.blockSize);
-      if (blocks[k]!.byteLength !== expected) {
-        throw new TesseraError(
-          'BLOCK_DAMAGED',
-          `${disk.name}: block at ${wanted[k]! * disk.blockSize} holds ${blocks[k]!.byteLength} bytes, expected ${expected}`,
-        );
-      }
-    }
-    const data = j - i === 1 ? blocks[i]! : Buffer.concat(blocks.slice(i, j));
-    pieces.push({ offset: wanted[i]! * disk.blockSize, data });
-    i = j;
-  }
-  return pieces;
 }
