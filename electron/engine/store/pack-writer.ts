@@ -103,7 +103,14 @@ export class PackWriter {
     pack.batch.push(data);
     pack.batchBytes += data.byteLength;
     pack.size += data.byteLength;
-    if (pack.batchBytes >= WRITE_BATCH) await this.writeBatch(pack);
+    if (pack.batchBytes >= WRITE_BATCH) {
+      // A batch that did not reach the file leaves the pack with entries for data it lacks:
+      // the pack is failed, never sealed, until abort() drops it.
+      await this.writeBatch(pack).catch((error: unknown) => {
+        this.failure ??= error;
+        throw error;
+      });
+    }
     if (pack.size >= this.packSize) {
       this.current = null;
       while (this.sealing.size >= MAX_SEALING) await Promise.race(this.sealing);
@@ -119,6 +126,7 @@ export class PackWriter {
   /** Seals the open pack and waits for every pack being sealed: all added blocks are durable. */
   flush(): Promise<void> {
     return this.serially(async () => {
+      if (this.failure) throw this.failure;
       const pack = this.current;
       this.current = null;
       if (pack) await this.seal(pack).catch((error: unknown) => (this.failure ??= error));
