@@ -208,6 +208,9 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
       ) => {
         if (!backupId === !options.all) usage('give a backup ID or --all');
         await withStore(options, false, async ({ store }) => {
+          if (backupId !== undefined && !(await store.hasImage(backupId))) {
+            throw new TesseraError('IMAGE_NOT_FOUND', `no image ${backupId} in ${store.dir}`);
+          }
           const ids = options.all ? await store.listImages() : [backupId!];
           const verifier = new Verifier(store);
           const reports: VerifyReport[] = [];

@@ -23,6 +23,8 @@ import {
   type VmMetadata,
 } from '../store/manifest.js';
 import type { StagedImage, Store } from '../store/store.js';
+import { storeIoError } from '../store/errors.js';
+import { reconcileCatalog } from './expire.js';
 import { ExtentSet } from './extents.js';
 import { TrackLogs } from './track-log.js';
 
@@ -136,13 +138,26 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
     );
   }
   const jobId = catalog.createJob({ kind: 'backup', client: request.client });
-  const log = (level: 'info' | 'warning' | 'error', message: string): void =>
-    catalog.appendLog(jobId, level, message);
+  // The job log must never hide what it reports: a log line that cannot be written is dropped.
+  const log = (level: 'info' | 'warning' | 'error', message: string): void => {
+    try {
+      catalog.appendLog(jobId, level, message);
+    } catch {
+      // the catalog's own failure surfaces where it matters (recordImage, finishJob)
+    }
+  };
   let staged: StagedImage | null = null;
   let plans: DiskPlan[] = [];
   // The hosts start now, so their start-up overlaps the planning below.
   const hosts = new RelayedPool(request.hosts ?? defaultHostCount());
   try {
+    const reconciled = await reconcileCatalog(store, catalog);
+    if (reconciled.recorded + reconciled.forgotten > 0) {
+      log(
+        'info',
+        `catalog brought in line with the storage unit: ${reconciled.recorded} images recorded, ${reconciled.forgotten} forgotten`,
+      );
+    }
     const recovered = await store.recover();
     if (recovered.removedTemporary + recovered.indexedPacks > 0) {
       log(
@@ -171,7 +186,15 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
     const built = await buildManifest(request, backupId, createdAt, blockSize, plans, staged);
     const manifest = await commitWithRepair(store, staged, built, plans, blockSize, log);
     staged = null;
-    catalog.recordImage(manifest);
+    try {
+      catalog.recordImage(manifest);
+    } catch (cause) {
+      throw new TesseraError(
+        'CATALOG_IO',
+        `image ${backupId} is committed in the storage unit but could not be recorded in the catalog (${(cause as Error).message}); the next backup records it, or run tessera catalog rebuild`,
+        { cause },
+      );
+    }
     for (const [i, plan] of plans.entries()) {
       await trackLogs
         .save(
@@ -202,10 +225,14 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
     if (staged) await store.discardStaged(staged);
     const cancelled = request.signal?.aborted ?? false;
     log('error', error instanceof Error ? error.message : String(error));
-    catalog.finishJob(jobId, {
-      state: cancelled ? 'cancelled' : 'failed',
-      statusCode: cancelled ? 150 : 1,
-    });
+    try {
+      catalog.finishJob(jobId, {
+        state: cancelled ? 'cancelled' : 'failed',
+        statusCode: cancelled ? 150 : 1,
+      });
+    } catch {
+      // the job stays 'running' in a catalog that cannot be written; the error below says why
+    }
     throw error;
   }
 }
@@ -398,7 +425,9 @@ async function runHosts(
                 report.digests.byteLength,
                 firstBlock * DIGEST_BYTES,
               )
-              .catch(fail),
+              .catch((cause: unknown) =>
+                fail(storeIoError(store.layout.tmp, 'cannot write the image digest list', cause)),
+              ),
           );
           tally(disk, report.states, firstBlock, blockCount, blockSize);
           disk.stats.bytesRead += report.bytesRead;

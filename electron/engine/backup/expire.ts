@@ -33,3 +33,30 @@ export async function rebuildCatalog(store: Store, catalog: Catalog): Promise<{ 
     manifests.push(await store.readManifest(backupId));
   return catalog.replaceAll(manifests);
 }
+
+/**
+ * Brings the catalog in line with the storage unit, which is the truth: records committed
+ * images the catalog misses (a run killed between its commit and its catalog write) and forgets
+ * images the storage unit no longer holds.
+ */
+export async function reconcileCatalog(
+  store: Store,
+  catalog: Catalog,
+): Promise<{ recorded: number; forgotten: number }> {
+  // The catalog first: images enter the store before the catalog, so an image another process
+  // commits meanwhile is either in both lists or only in the store's, never only the catalog's.
+  const known = new Set(catalog.listImages().map((image) => image.backupId));
+  const inStore = await store.listImages();
+  let recorded = 0;
+  let forgotten = 0;
+  for (const backupId of inStore) {
+    if (known.delete(backupId)) continue;
+    catalog.recordImage(await store.readManifest(backupId));
+    recorded++;
+  }
+  for (const backupId of known) {
+    catalog.deleteImage(backupId);
+    forgotten++;
+  }
+  return { recorded, forgotten };
+}

@@ -5,8 +5,9 @@
  * when it is missing or stale, the previous image's own digest list stands in for it.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessAlive } from '../store/process-alive.js';
 
 export interface TrackLogMeta {
   readonly diskKey: string;
@@ -44,6 +45,7 @@ export class TrackLogs {
   /** Replaces the track log of `diskKey` with a copy of a committed image's digest list. */
   async save(meta: TrackLogMeta, digestList: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    await this.removeOrphans();
     const base = this.base(meta.diskKey);
     const temp = `${base}.${process.pid}.partial`;
     await copyFile(digestList, temp);
@@ -57,5 +59,14 @@ export class TrackLogs {
     await rename(temp, `${base}.digests`);
     await writeFile(`${base}.json.${process.pid}.partial`, JSON.stringify(meta));
     await rename(`${base}.json.${process.pid}.partial`, `${base}.json`);
+  }
+
+  /** Temporary files of saves that a killed process never finished. */
+  private async removeOrphans(): Promise<void> {
+    for (const name of await readdir(this.dir)) {
+      const match = /\.(\d+)\.partial$/.exec(name);
+      if (match && !isProcessAlive(Number(match[1])))
+        await rm(path.join(this.dir, name), { force: true });
+    }
   }
 }

@@ -18,7 +18,7 @@ export class StoreError extends TesseraError {
 export function storeIoError(file: string, doing: string, cause: unknown): StoreError {
   if (cause instanceof StoreError) return cause;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
     return new StoreError(
       'STORE_FULL',
       file,

@@ -214,7 +214,13 @@ export class PackWriter {
       for (const entry of pack.entries) this.unsealed.delete(digestHex(entry.digest));
       throw storeIoError(pack.tempPath, 'cannot seal the pack', cause);
     }
-    this.index.addPack(pack.id, Date.now(), pack.size, pack.entries);
-    for (const entry of pack.entries) this.unsealed.delete(digestHex(entry.digest));
+    try {
+      this.index.addPack(pack.id, Date.now(), pack.size, pack.entries);
+    } catch (cause) {
+      // The pack is sealed and durable; recover() indexes it on the next run.
+      throw storeIoError(this.layout.index, 'cannot index the sealed pack', cause);
+    } finally {
+      for (const entry of pack.entries) this.unsealed.delete(digestHex(entry.digest));
+    }
   }
 }

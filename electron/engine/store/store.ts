@@ -7,6 +7,7 @@ import {
   readFile,
   rename,
   rm,
+  statfs,
   writeFile,
   type FileHandle,
 } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { BACKUP_ID_PATTERN, type ImageManifest } from './manifest.js';
 import { parseManifest } from './manifest-codec.js';
 import { readPackIndex } from './pack-reader.js';
 import { PackWriter, type PackWriterOptions } from './pack-writer.js';
+import { isProcessAlive } from './process-alive.js';
 
 interface StoreDescriptor {
   readonly format: 'tessera-store';
@@ -101,14 +103,7 @@ export class Store {
     try {
       index = new BlockIndex(layout.index);
     } catch (cause) {
-      throw new StoreError(
-        'STORE_CORRUPT',
-        layout.index,
-        `cannot open the block index: ${String(cause)}`,
-        {
-          cause,
-        },
-      );
+      throw await indexOpenError(layout, cause);
     }
     return new Store(layout, descriptor.id, index, options);
   }
@@ -121,7 +116,7 @@ export class Store {
     let removedTemporary = 0;
     for (const name of await readdir(this.layout.tmp)) {
       const pid = Number(name.split('-')[0]);
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+      if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
       await rm(path.join(this.layout.tmp, name), { recursive: true, force: true });
       removedTemporary++;
     }
@@ -392,7 +387,7 @@ export class Store {
     let oldest: number | null = null;
     for (const name of readdirSync(this.layout.tmp)) {
       const match = /^(\d+)-(\d+)-[0-9a-f]+\.image$/.exec(name);
-      if (!match || !isAlive(Number(match[1]))) continue;
+      if (!match || !isProcessAlive(Number(match[1]))) continue;
       oldest = Math.min(oldest ?? Infinity, Number(match[2]));
     }
     return oldest;
@@ -539,16 +534,6 @@ async function syncFile(file: string): Promise<void> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Backup IDs sort by their creation time, then by client. */
 function byCreation(a: string, b: string): number {
   const time = (id: string): number => Number(id.slice(id.lastIndexOf('_') + 1));
@@ -563,4 +548,29 @@ function checkDigestList(data: Buffer, blockCount: number, sha256: string, file:
     throw new StoreError('STORE_CORRUPT', file, 'the digest list does not match its manifest');
   }
   return data;
+}
+
+/** Why the block index would not open: a full file system reads as I/O errors in SQLite. */
+async function indexOpenError(layout: StoreLayout, cause: unknown): Promise<StoreError> {
+  const code = String((cause as { code?: unknown }).code ?? '');
+  const free = await statfs(layout.root).then(
+    (fs) => fs.bavail * fs.bsize,
+    () => Number.POSITIVE_INFINITY,
+  );
+  if (code === 'SQLITE_FULL' || free < 1024 * 1024) {
+    return storeIoError(
+      layout.index,
+      'cannot open the block index',
+      Object.assign(new Error('no space'), { code: 'ENOSPC' }),
+    );
+  }
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new StoreError(
+      'STORE_CORRUPT',
+      layout.index,
+      `the block index is damaged (${String(cause)}); move index.db aside and it is rebuilt from the packs`,
+      { cause },
+    );
+  }
+  return storeIoError(layout.index, 'cannot open the block index', cause);
 }

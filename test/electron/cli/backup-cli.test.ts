@@ -376,9 +376,7 @@ describe('tessera backup commands refuse bad input', () => {
     expect(expire.stderr).toContain('no image web01_123 [IMAGE_NOT_FOUND]');
   });
 
-  // BUG: verify reports a missing image as a verify problem (exit 6, "1 problems") instead of
-  // a usage error (exit 2) as restore and expire do; see the report that added this test.
-  it.fails('verify of an unknown backup ID: exit 2, not "verify found damage" (6)', async () => {
+  it('verify of an unknown backup ID: exit 2, not "verify found damage" (6)', async () => {
     const verify = await run('verify', 'web01_123');
     expect(verify.stdout + verify.stderr).toContain('no image web01_123');
     expect(verify.code).toBe(2);
