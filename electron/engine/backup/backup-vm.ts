@@ -16,7 +16,6 @@ import {
 import { encodeBlock } from '../store/codec.js';
 import { DIGEST_BYTES, digestHex, digestOf } from '../store/digest.js';
 import {
-  backupIdOf,
   CLIENT_NAME_PATTERN,
   type DiskImageManifest,
   type ImageManifest,
@@ -165,8 +164,10 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
         `cleaned up after an interrupted run: ${recovered.removedTemporary} temporary files removed, ${recovered.indexedPacks} stored packs reused`,
       );
     }
-    const createdAt = await freeTimestamp(store, request.client, (request.now ?? nowSeconds)());
-    const backupId = backupIdOf(request.client, createdAt);
+    const { backupId, createdAt } = store.claimBackupId(
+      request.client,
+      (request.now ?? nowSeconds)(),
+    );
     staged = await store.stageImage(backupId);
     const trackLogs = new TrackLogs(request.trackLogDir ?? store.layout.trackLogs);
     plans = await planDisks(request, blockSize, trackLogs, staged);
@@ -221,7 +222,9 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
   } catch (error) {
     await hosts.close();
     for (const plan of plans) await plan.digestHandle?.close().catch(() => undefined);
-    await store.writer.abort();
+    // Seal what was stored (other backups on this Store may share the open pack, and an
+    // interrupted backup's blocks are reused by the next); drop it only if it cannot be sealed.
+    await store.flush().catch(() => store.writer.abort());
     if (staged) await store.discardStaged(staged);
     const cancelled = request.signal?.aborted ?? false;
     log('error', error instanceof Error ? error.message : String(error));
@@ -239,13 +242,6 @@ export async function backupVm(request: BackupRequest): Promise<BackupResult> {
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/** Backup IDs are unique: a second backup of a client within the same second takes the next. */
-async function freeTimestamp(store: Store, client: string, now: number): Promise<number> {
-  let at = now;
-  while (await store.hasImage(backupIdOf(client, at))) at++;
-  return at;
 }
 
 async function planDisks(
@@ -646,8 +642,10 @@ async function restoreMissing(
           extent++;
         }
         const wasLinked = extent < unchanged.length && unchanged[extent]![0] <= offset;
+        // A linked block is now stored. A changed one was counted as deduplicated, or as
+        // stored when this backup wrote it itself (into a pack that was then lost).
         if (wasLinked) plan.stats.bytesLinked -= length;
-        else plan.stats.bytesDeduplicated -= length;
+        else if (plan.stats.bytesDeduplicated >= length) plan.stats.bytesDeduplicated -= length;
         if (stored.has(hex)) continue;
         const data = Buffer.alloc(length);
         await disk.read(data, offset);

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS blocks (
   codec INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blocks_by_pack ON blocks (pack);
+CREATE TABLE IF NOT EXISTS claims (
+  backup_id TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL
+);
 `;
 
 export interface PackRow {
@@ -133,6 +137,23 @@ export class BlockIndex {
       )
       .get() as { packs: number; blocks: number; storedBytes: number };
     return row;
+  }
+
+  /** The process that claimed a backup ID for an image it is writing, if any. */
+  claimHolder(backupId: string): number | null {
+    const row = this.db.prepare('SELECT pid FROM claims WHERE backup_id = ?').get(backupId) as
+      { pid: number } | undefined;
+    return row?.pid ?? null;
+  }
+
+  setClaim(backupId: string, pid: number): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO claims (backup_id, pid) VALUES (?, ?)')
+      .run(backupId, pid);
+  }
+
+  dropClaim(backupId: string): void {
+    this.db.prepare('DELETE FROM claims WHERE backup_id = ?').run(backupId);
   }
 
   /**

@@ -18,7 +18,7 @@ import { DIGEST_BYTES, digestHex, digestOf, isZeroDigest } from './digest.js';
 import { StoreError, storeIoError } from './errors.js';
 import { fsyncDirectory, fsyncDirectorySync } from './fs-durable.js';
 import { PACK_ID_PATTERN, StoreLayout } from './layout.js';
-import { BACKUP_ID_PATTERN, type ImageManifest } from './manifest.js';
+import { BACKUP_ID_PATTERN, backupIdOf, type ImageManifest } from './manifest.js';
 import { parseManifest } from './manifest-codec.js';
 import { readPackIndex } from './pack-reader.js';
 import { PackWriter, type PackWriterOptions } from './pack-writer.js';
@@ -368,6 +368,24 @@ export class Store {
    * Starts a new image under tmp/, named after this process and the time it starts: until it
    * is committed or discarded, a garbage collection sweeps no pack sealed since that time.
    */
+  /**
+   * Claims the first backup ID `<client>_<t>` with t >= `from` that no committed image and no
+   * running backup (in any process) holds, so two backups started in the same second get
+   * different IDs. The claim ends when the image is committed or discarded, or its process dies.
+   */
+  claimBackupId(client: string, from: number): { backupId: string; createdAt: number } {
+    return this.index.exclusive(() => {
+      for (let at = from; ; at++) {
+        const backupId = backupIdOf(client, at);
+        if (existsSync(this.layout.image(backupId))) continue;
+        const holder = this.index.claimHolder(backupId);
+        if (holder !== null && isProcessAlive(holder)) continue;
+        this.index.setClaim(backupId, process.pid);
+        return { backupId, createdAt: at };
+      }
+    });
+  }
+
   async stageImage(backupId: string): Promise<StagedImage> {
     const dir = path.join(
       this.layout.tmp,
@@ -395,6 +413,7 @@ export class Store {
 
   async discardStaged(staged: StagedImage): Promise<void> {
     await rm(staged.dir, { recursive: true, force: true });
+    this.index.exclusive(() => this.index.dropClaim(staged.backupId));
   }
 
   /**
@@ -435,6 +454,7 @@ export class Store {
       }
       renameSync(staged.dir, target);
       fsyncDirectorySync(this.layout.images);
+      this.index.dropClaim(manifest.backupId);
       return { committed: true };
     });
   }

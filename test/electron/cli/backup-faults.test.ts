@@ -288,11 +288,10 @@ describe('a backup killed (SIGKILL) at random moments', () => {
     expect(figures[0]!.reusedMiB).toBeGreaterThan(0);
   }, 240_000);
 
-  // BUG: Store.recover() cleans only store/tmp, but a track log is saved through temporary
-  // files beside it (tracklogs/<key>.<pid>.partial, <key>.json.<pid>.partial) after the image
-  // is committed; a backup killed in between leaves them there for good. Planted here as a
-  // kill at that moment would leave them: names of a process that no longer runs.
-  it.fails('the next backup removes temporary track log files of a killed one', async () => {
+  // A track log is saved through temporary files beside it (tracklogs/<key>.<pid>.partial,
+  // <key>.json.<pid>.partial) after the image is committed; a backup killed in between leaves
+  // them. Planted here as such a kill would leave them: names of a process that no longer runs.
+  it('the next backup removes temporary track log files of a killed one', async () => {
     const store = path.join(dir, 'tracklog-store');
     const disk = await qemuVhdx(dir, 'tl.vhdx', 16 * MiB, seededWrites([[0, MiB, 13]]));
     const first = await tessera(['backup', disk, '--store', store]);
@@ -383,10 +382,10 @@ describe('a storage unit that runs out of space', () => {
     await expectVerifies(store, 1);
   });
 
-  // BUG: with its file system completely full, the storage unit cannot even be read: opening
-  // the block index (SQLite, WAL) fails and the CLI reports "index.db: cannot open the block
-  // index: SqliteError: disk I/O error [STORE_CORRUPT]" (exit 5) for images, verify and
-  // restore, though nothing is damaged and nothing needs writing.
+  // KNOWN LIMITATION: with its file system completely full, the storage unit cannot be read:
+  // opening the block index (SQLite, WAL) needs a few KiB. The CLI says so (STORE_FULL, exit 4,
+  // "the storage unit's file system is full") rather than calling the store damaged; freeing
+  // space makes every image readable again.
   it.fails('a completely full storage unit still lists and restores its images', async () => {
     const filler = path.join(store, 'filler');
     const { bavail, bsize } = await statfs(store);
@@ -413,12 +412,10 @@ describe('a storage unit that runs out of space', () => {
     }
   });
 
-  // BUG: an ENOSPC while writing the staged digest list (32 bytes per block of the virtual
-  // disk, written as the hosts finish segments) is not turned into STORE_FULL: the CLI says
-  // "unexpected error (a bug; please report it): Error: ENOSPC: no space left on device,
-  // write" and exits 1. A large, mostly empty disk makes that list the first thing that does
-  // not fit; with other disks it happens at random, racing the pack writes.
-  it.fails('a digest list that does not fit fails with exit 4 and a clear error too', async () => {
+  // An ENOSPC while writing the staged digest list (32 bytes per block of the virtual disk,
+  // written as the hosts finish segments) is STORE_FULL like any other: a large, mostly empty
+  // disk makes that list the first thing that does not fit.
+  it('a digest list that does not fit fails with exit 4 and a clear error too', async () => {
     const small = path.join(dir, 'small-store');
     await mkdir(small);
     await tool('mount', ['-t', 'tmpfs', '-o', 'size=8M', 'tmpfs', small]);
