@@ -5,6 +5,7 @@
  */
 import { open as openFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
+import { allocAligned } from '../disk/io/aligned.js';
 import { openDisk } from '../disk/open.js';
 import type { VirtualDisk } from '../disk/types.js';
 import { isZero } from '../disk/zero.js';
@@ -142,7 +143,7 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     const perSpan = Math.max(1, Math.floor(READ_SPAN / request.blockSize));
     const spanBytes = perSpan * request.blockSize;
     if (spanBuffers[0]?.byteLength !== spanBytes) {
-      spanBuffers = [Buffer.allocUnsafeSlow(spanBytes), Buffer.allocUnsafeSlow(spanBytes)];
+      spanBuffers = [allocAligned(spanBytes), allocAligned(spanBytes)];
     }
     for (let i = 0; i < request.blockCount;) {
       if (!has[i]) {
