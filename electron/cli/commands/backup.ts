@@ -1,20 +1,28 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { TesseraError } from '../../../shared/errors.js';
-import { backupVm, DEFAULT_BLOCK_SIZE } from '../../engine/backup/backup-vm.js';
-import { expireImages, rebuildCatalog } from '../../engine/backup/expire.js';
 import type { ImageRow } from '../../engine/catalog/types.js';
 import { isWritableFormat, WRITABLE_FORMATS } from '../../engine/disk/writers.js';
 import type { DiskFormat, WritableFormat } from '../../engine/disk/types.js';
-import { restoreImage } from '../../engine/restore/restore-image.js';
-import { collectGarbage } from '../../engine/store/gc.js';
 import { CLIENT_NAME_PATTERN } from '../../engine/store/manifest.js';
-import { Verifier, type VerifyReport } from '../../engine/store/verify.js';
+import type { VerifyReport } from '../../engine/store/verify.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes, parseDuration, parseSize } from '../human.js';
 import { interruptSignal } from '../interrupt.js';
 import { ProgressBar } from '../progress.js';
 import { withStore } from './store-options.js';
+
+/*
+ * The engine modules each command needs are imported when it runs, so `tessera disk ...`
+ * never loads the store, SQLite or the codecs (start-up time is part of every command's time).
+ */
+const engine = {
+  backup: () => import('../../engine/backup/backup-vm.js'),
+  expire: () => import('../../engine/backup/expire.js'),
+  restore: () => import('../../engine/restore/restore-image.js'),
+  gc: () => import('../../engine/store/gc.js'),
+  verify: () => import('../../engine/store/verify.js'),
+};
 
 const STORE_HELP =
   'storage unit directory (default: $TESSERA_STORE or ~/.local/share/tessera/store)';
@@ -47,10 +55,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .argument('<disk...>', "the VM's virtual disks (raw, VHD, VHDX), boot disk first")
     .option('--client <name>', 'VM (client) name (default: from the first disk)')
     .option('--forced-rescan', 'ignore the track log and hash every block again')
-    .option(
-      '--block-size <size>',
-      `deduplication block size (default ${DEFAULT_BLOCK_SIZE / 1024}K)`,
-    )
+    .option('--block-size <size>', 'deduplication block size (default 64K)')
     .option('--hosts <n>', 'backup host workers (default: one per core)')
     .option(
       '--retention <duration>',
@@ -99,6 +104,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
         }
         await withStore(options, true, async ({ store, catalog }) => {
           const bar = options.json ? null : new ProgressBar(`backup ${client}`);
+          const { backupVm } = await engine.backup();
           const { manifest } = await backupVm({
             store,
             catalog,
@@ -174,6 +180,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
         });
         await withStore(options, false, async ({ store }) => {
           const bar = options.json ? null : new ProgressBar(`restore ${backupId}`);
+          const { restoreImage } = await engine.restore();
           const restored = await restoreImage({
             store,
             backupId,
@@ -212,6 +219,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
             throw new TesseraError('IMAGE_NOT_FOUND', `no image ${backupId} in ${store.dir}`);
           }
           const ids = options.all ? await store.listImages() : [backupId!];
+          const { Verifier } = await engine.verify();
           const verifier = new Verifier(store);
           const reports: VerifyReport[] = [];
           for (const id of ids) {
@@ -258,6 +266,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
             throw new TesseraError('IMAGE_NOT_FOUND', `no image ${id}`);
           }
         }
+        const { expireImages } = await engine.expire();
         const result = await expireImages(
           store,
           catalog,
@@ -279,6 +288,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .option('--json', 'print JSON')
     .action(async (options: { store?: string; json?: boolean }) => {
       await withStore(options, false, async ({ store }) => {
+        const { collectGarbage } = await engine.gc();
         const report = await collectGarbage(store);
         if (options.json) return printJson(report);
         print(
@@ -296,6 +306,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .option('--json', 'print JSON')
     .action(async (options: { store?: string; json?: boolean }) => {
       await withStore(options, false, async ({ store, catalog: opened }) => {
+        const { rebuildCatalog } = await engine.expire();
         const result = await rebuildCatalog(store, opened);
         if (options.json) return printJson(result);
         print(`catalog rebuilt from the storage unit: ${result.images} images`);

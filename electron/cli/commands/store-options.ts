@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Catalog } from '../../engine/catalog/catalog.js';
-import { Store } from '../../engine/store/store.js';
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import type { Store } from '../../engine/store/store.js';
 
 /**
  * Where the storage unit is: --store, else $TESSERA_STORE, else the user's data directory
@@ -24,6 +24,11 @@ export async function withStore<T>(
   create: boolean,
   work: (opened: Opened) => Promise<T>,
 ): Promise<T> {
+  // Loaded here, not at start-up: SQLite and the codecs are native modules.
+  const [{ Store }, { Catalog }] = await Promise.all([
+    import('../../engine/store/store.js'),
+    import('../../engine/catalog/catalog.js'),
+  ]);
   const store = await Store.open(options.store ?? defaultStoreDir(), { create });
   let catalog: Catalog | null = null;
   try {
