@@ -12,62 +12,109 @@ import { digestHex, digestOf } from '../store/digest.js';
 import { serializeError } from './serialize-error.js';
 import type { FetchRequest, RestoreHostReport, StoredBlock } from './restore-messages.js';
 
-const MAX_RUN_BYTES = 8 * 1024 * 1024;
+const MAX_RUN_BYTES = 4 * 1024 * 1024;
+/** Read buffers kept for reuse; more in use at once are freed when returned. */
+const KEPT_RUN_BUFFERS = 4;
 const OPEN_PACKS = 16;
 
 const port = parentPort!;
-const handles = new Map<string, Promise<FileHandle>>();
+const handles = new Map<string, OpenPack>();
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (request: FetchRequest) => {
-  queue = queue.then(() => fetch(request));
+  // Reads start as soon as a request arrives, so they overlap the checking of earlier ones;
+  // checking and answering stay in request order.
+  const reads = readRuns(request);
+  reads.catch(() => undefined);
+  queue = queue.then(() => answer(request, reads));
 });
 
 function post(report: RestoreHostReport, transfer: ArrayBuffer[] = []): void {
   port.postMessage(report, transfer);
 }
 
-async function handle(packPath: string): Promise<FileHandle> {
-  let opened = handles.get(packPath);
-  if (!opened) {
-    // Requests run one at a time on a host, so closing the oldest cannot cut a read short.
-    if (handles.size >= OPEN_PACKS) {
-      const [oldest] = handles.keys();
-      const doomed = handles.get(oldest!)!;
-      handles.delete(oldest!);
-      await (await doomed.catch(() => null))?.close().catch(() => undefined);
+interface OpenPack {
+  readonly handle: Promise<FileHandle>;
+  users: number;
+}
+
+/** Runs `work` with the pack open; idle packs beyond OPEN_PACKS are closed, busy ones never. */
+async function withPack<T>(packPath: string, work: (handle: FileHandle) => Promise<T>): Promise<T> {
+  let pack = handles.get(packPath);
+  if (!pack) {
+    for (const [path, open] of handles) {
+      if (handles.size < OPEN_PACKS) break;
+      if (open.users > 0) continue;
+      handles.delete(path);
+      void open.handle.then((h) => h.close()).catch(() => undefined);
     }
-    opened = open(packPath, 'r');
-    opened.catch(() => handles.delete(packPath));
-    handles.set(packPath, opened);
+    pack = { handle: open(packPath, 'r'), users: 0 };
+    handles.set(packPath, pack);
+    pack.handle.catch(() => handles.delete(packPath));
   }
-  return opened;
+  pack.users++;
+  try {
+    return await work(await pack.handle);
+  } finally {
+    pack.users--;
+  }
 }
 
 const follows = (a: StoredBlock, b: StoredBlock): boolean =>
   a.packPath === b.packPath && a.packOffset + a.storedLength === b.packOffset;
 
-async function fetch(request: FetchRequest): Promise<void> {
+/**
+ * Read buffers, reused: page-aligned (the kernel copies into unaligned buffers several times
+ * slower) and kept, since faulting fresh pages in for every read cost as much as decoding.
+ * Blocks are copied out of them before they return here.
+ */
+const freeRunBuffers: Buffer[] = [];
+const takeRunBuffer = (): Buffer => freeRunBuffers.pop() ?? allocAligned(MAX_RUN_BYTES);
+
+interface Run {
+  readonly first: number;
+  readonly end: number;
+  readonly buffer: Buffer;
+  readonly bytesRead: number;
+}
+
+/** Reads the request's blocks: one read per run of blocks that lie back to back in a pack. */
+async function readRuns(request: FetchRequest): Promise<Run[]> {
+  const blocks = request.blocks;
+  const reads: Promise<Run>[] = [];
+  for (let first = 0; first < blocks.length;) {
+    let end = first + 1;
+    let bytes = blocks[first]!.storedLength;
+    while (
+      end < blocks.length &&
+      follows(blocks[end - 1]!, blocks[end]!) &&
+      bytes + blocks[end]!.storedLength <= MAX_RUN_BYTES
+    ) {
+      bytes += blocks[end]!.storedLength;
+      end++;
+    }
+    const start = blocks[first]!;
+    const runFirst = first;
+    const runEnd = end;
+    reads.push(
+      withPack(start.packPath, async (handle) => {
+        const buffer = takeRunBuffer();
+        const { bytesRead } = await handle.read(buffer, 0, bytes, start.packOffset);
+        return { first: runFirst, end: runEnd, buffer, bytesRead };
+      }),
+    );
+    first = end;
+  }
+  return Promise.all(reads);
+}
+
+async function answer(request: FetchRequest, reads: Promise<Run[]>): Promise<void> {
+  const runs = await reads.catch(() => [] as Run[]);
   try {
-    const raw = new Array<Buffer>(request.blocks.length);
     const blocks = request.blocks;
-    for (let first = 0; first < blocks.length;) {
-      let end = first + 1;
-      let bytes = blocks[first]!.storedLength;
-      while (
-        end < blocks.length &&
-        follows(blocks[end - 1]!, blocks[end]!) &&
-        bytes + blocks[end]!.storedLength <= MAX_RUN_BYTES
-      ) {
-        bytes += blocks[end]!.storedLength;
-        end++;
-      }
+    const raw = new Array<Buffer>(blocks.length);
+    for (const { first, end, buffer, bytesRead } of await reads) {
       const start = blocks[first]!;
-      // Page-aligned: the kernel copies into unaligned buffers several times slower.
-      const buffer = allocAligned(bytes);
-      const { bytesRead } = await (
-        await handle(start.packPath)
-      ).read(buffer, 0, bytes, start.packOffset);
       for (let i = first; i < end; i++) {
         const block = blocks[i]!;
         const at = block.packOffset - start.packOffset;
@@ -93,11 +140,10 @@ async function fetch(request: FetchRequest): Promise<void> {
         }
         raw[i] = data;
       }
-      first = end;
     }
     // Adjacent blocks of the disk become one piece, in a buffer of its own to transfer.
     const offsets: number[] = [];
-    const pieces: Uint8Array<ArrayBuffer>[] = [];
+    const pieces: Buffer[] = [];
     for (let i = 0; i < blocks.length;) {
       let j = i + 1;
       let length = raw[i]!.byteLength;
@@ -108,7 +154,8 @@ async function fetch(request: FetchRequest): Promise<void> {
         length += raw[j]!.byteLength;
         j++;
       }
-      const piece = new Uint8Array(length);
+      // Not zero-filled, and not from the shared pool: an ArrayBuffer of its own to transfer.
+      const piece = Buffer.allocUnsafeSlow(length);
       for (let k = i, at = 0; k < j; at += raw[k]!.byteLength, k++) piece.set(raw[k]!, at);
       offsets.push(blocks[i]!.offset);
       pieces.push(piece);
@@ -116,10 +163,14 @@ async function fetch(request: FetchRequest): Promise<void> {
     }
     post(
       { type: 'fetched', id: request.id, offsets, pieces },
-      pieces.map((p) => p.buffer),
+      pieces.map((p) => p.buffer as ArrayBuffer),
     );
   } catch (error) {
     const packGone = (error as NodeJS.ErrnoException).code === 'ENOENT';
     post({ type: 'fetch-failed', id: request.id, error: serializeError(error), packGone });
+  } finally {
+    for (const run of runs) {
+      if (freeRunBuffers.length < KEPT_RUN_BUFFERS) freeRunBuffers.push(run.buffer);
+    }
   }
 }

@@ -46,7 +46,7 @@ export interface RestoredDisk {
 /** Each read covers this much of the virtual disk; adjacent stored blocks become one write. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
 /** Windows read and checked ahead of the writer, and writes kept in flight. */
-const WINDOWS_IN_FLIGHT = 6;
+const WINDOWS_IN_FLIGHT = 8;
 const WRITES_IN_FLIGHT = 4;
 
 const EXTENSIONS: Record<WritableFormat, string> = {
