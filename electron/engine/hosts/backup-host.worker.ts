@@ -11,6 +11,7 @@ import type { VirtualDisk } from '../disk/types.js';
 import { isZero } from '../disk/zero.js';
 import { encodeBlock } from '../store/codec.js';
 import { DIGEST_BYTES, digestOf } from '../store/digest.js';
+import { nativeGarbageCollector } from './native-garbage.js';
 import { serializeError } from './serialize-error.js';
 import {
   BLOCK_CHANGED,
@@ -27,6 +28,7 @@ const READ_SPAN = 4 * 1024 * 1024;
 const MAX_UNACKED = 16 * 1024 * 1024;
 
 const port = parentPort!;
+const collectNativeGarbage = nativeGarbageCollector(16 * 1024 * 1024);
 let spanBuffers: Buffer[] = [];
 let spanTurn = 0;
 const disks = new Map<string, Promise<VirtualDisk>>();
@@ -184,6 +186,7 @@ async function runSegment(request: SegmentRequest): Promise<void> {
         }
         states[i] = BLOCK_CHANGED;
         const encoded = encodeBlock(block);
+        collectNativeGarbage(block.byteLength);
         await room();
         unacked += encoded.data.byteLength;
         const data = own(encoded.data);
