@@ -28,7 +28,7 @@ const READ_SPAN = 4 * 1024 * 1024;
 const MAX_UNACKED = 16 * 1024 * 1024;
 
 const port = parentPort!;
-const collectNativeGarbage = nativeGarbageCollector(16 * 1024 * 1024);
+const collectNativeGarbage = nativeGarbageCollector(4 * 1024 * 1024);
 let spanBuffers: Buffer[] = [];
 let spanTurn = 0;
 const disks = new Map<string, Promise<VirtualDisk>>();

@@ -14,7 +14,7 @@ import type { FetchRequest, RestoreHostReport, StoredBlock } from './restore-mes
 
 const MAX_RUN_BYTES = 4 * 1024 * 1024;
 /** Read buffers kept for reuse; more in use at once are freed when returned. */
-const KEPT_RUN_BUFFERS = 12;
+const KEPT_RUN_BUFFERS = 4;
 const OPEN_PACKS = 16;
 
 const port = parentPort!;
