@@ -41,7 +41,7 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSyntheticDisk } from './synthetic-disk.js';
+import { writeSyntheticVhdx } from './synthetic-disk.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -417,19 +417,7 @@ async function main(): Promise<void> {
   const raw = path.join(dir, 'day1.raw');
   const day1 = path.join(dir, 'day1.vhdx');
   process.stderr.write(`making a ${size / GiB} GiB synthetic disk in ${dir}\n`);
-  const counts = await writeSyntheticDisk(raw, size);
-  await rm(day1, { force: true });
-  await exec('qemu-img', [
-    'convert',
-    '-f',
-    'raw',
-    '-O',
-    'vhdx',
-    '-o',
-    'subformat=dynamic',
-    raw,
-    day1,
-  ]);
+  const counts = await writeSyntheticVhdx(raw, day1, size);
   await rm(raw, { force: true });
   const fileSize = (await stat(day1)).size;
 

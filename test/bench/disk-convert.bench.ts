@@ -13,7 +13,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSyntheticDisk } from './synthetic-disk.js';
+import { writeSyntheticVhdx } from './synthetic-disk.js';
 
 const GiB = 1024 ** 3;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -96,19 +96,7 @@ async function main(): Promise<void> {
   const rawSource = path.join(dir, 'source.raw');
   const vhdxSource = path.join(dir, 'source.vhdx');
   process.stderr.write(`making a ${size / GiB} GiB synthetic disk in ${dir}\n`);
-  const counts = await writeSyntheticDisk(rawSource, size);
-  await rm(vhdxSource, { force: true });
-  await timed('qemu-img', [
-    'convert',
-    '-f',
-    'raw',
-    '-O',
-    'vhdx',
-    '-o',
-    'subformat=dynamic',
-    rawSource,
-    vhdxSource,
-  ]);
+  const counts = await writeSyntheticVhdx(rawSource, vhdxSource, size);
 
   const cases = [
     {

@@ -1,4 +1,6 @@
-import { open } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { open, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createCipheriv, createHash } from 'node:crypto';
 
 /**
@@ -62,5 +64,30 @@ export async function writeSyntheticDisk(
   } finally {
     await handle.close();
   }
+  return counts;
+}
+
+/**
+ * Writes the disk as a sparse raw file and, from it, the dynamic VHDX qemu-img makes (the
+ * benchmarks' common starting point); returns the count of each kind of region.
+ */
+export async function writeSyntheticVhdx(
+  raw: string,
+  vhdx: string,
+  size: number,
+): Promise<Record<RegionKind, number>> {
+  const counts = await writeSyntheticDisk(raw, size);
+  await rm(vhdx, { force: true });
+  await promisify(execFile)('qemu-img', [
+    'convert',
+    '-f',
+    'raw',
+    '-O',
+    'vhdx',
+    '-o',
+    'subformat=dynamic',
+    raw,
+    vhdx,
+  ]);
   return counts;
 }

@@ -10,7 +10,11 @@ import type { WritableFormat } from '../../electron/engine/disk/types.js';
 import { restoreImage } from '../../electron/engine/restore/restore-image.js';
 import { encodeBlock } from '../../electron/engine/store/codec.js';
 import { DIGEST_BYTES, digestOf } from '../../electron/engine/store/digest.js';
-import type { DiskImageManifest, ImageManifest } from '../../electron/engine/store/manifest.js';
+import {
+  EMPTY_DISK_STATS,
+  type DiskImageManifest,
+  type ImageManifest,
+} from '../../electron/engine/store/manifest.js';
 import {
   Store,
   type StagedImage,
@@ -158,15 +162,7 @@ export async function commitBlocks(
       blocksSha256: createHash('sha256').update(list).digest('hex'),
       changedExtents: [],
       unchangedExtents: [],
-      stats: {
-        bytesRead: 0,
-        blocksChanged: 0,
-        blocksUnchanged: 0,
-        blocksZero: 0,
-        bytesStored: 0,
-        bytesDeduplicated: 0,
-        bytesLinked: 0,
-      },
+      stats: EMPTY_DISK_STATS,
     });
   }
   const separator = backupId.lastIndexOf('_');

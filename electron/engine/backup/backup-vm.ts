@@ -17,6 +17,7 @@ import { encodeBlock } from '../store/codec.js';
 import { DIGEST_BYTES, digestHex, digestOf } from '../store/digest.js';
 import {
   CLIENT_NAME_PATTERN,
+  EMPTY_DISK_STATS,
   type DiskImageManifest,
   type ImageManifest,
   type VmMetadata,
@@ -295,15 +296,7 @@ async function planDisks(
       digestHandle,
       changed: new ExtentSet(facts.virtualSize),
       unchanged: new ExtentSet(facts.virtualSize),
-      stats: {
-        bytesRead: 0,
-        blocksChanged: 0,
-        blocksUnchanged: 0,
-        blocksZero: 0,
-        bytesStored: 0,
-        bytesDeduplicated: 0,
-        bytesLinked: 0,
-      },
+      stats: { ...EMPTY_DISK_STATS },
     });
   }
   return plans;
@@ -505,8 +498,6 @@ function tally(
   count: number,
   blockSize: number,
 ): void {
-  const bytesOf = (block: number): number =>
-    Math.min(blockSize, disk.virtualSize - block * blockSize);
   for (let i = 0; i < count;) {
     const state = states[i]!;
     let run = 1;
@@ -518,8 +509,7 @@ function tally(
       disk.changed.add(start, end);
     } else if (state === BLOCK_UNCHANGED) {
       disk.stats.blocksUnchanged += run;
-      for (let b = firstBlock + i; b < firstBlock + i + run; b++)
-        disk.stats.bytesLinked += bytesOf(b);
+      disk.stats.bytesLinked += Math.min(end, disk.virtualSize) - start;
       disk.unchanged.add(start, end);
     } else {
       disk.stats.blocksZero += run;

@@ -5,7 +5,6 @@ import { TesseraError } from '../../../shared/errors.js';
 import type { WritableFormat } from '../disk/types.js';
 import { createDiskWriter } from '../disk/writers.js';
 import type { StoredBlock } from '../hosts/restore-messages.js';
-import { BlockReader } from '../store/block-reader.js';
 import { DIGEST_BYTES, digestHex, isZeroDigest } from '../store/digest.js';
 import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
@@ -188,13 +187,12 @@ async function readWindow(
     return await hosts.fetch(blocks);
   } catch (error) {
     if (!(error as { packGone?: boolean }).packGone) throw error;
-    // A garbage collection repacked these blocks since the look-up: read them again here.
-    const reader = new BlockReader(store);
-    try {
-      const raw = await reader.readBlocks(blocks.map((b) => Buffer.from(b.digest)));
-      return blocks.map((b, i) => ({ offset: b.offset, data: raw[i]! }));
-    } finally {
-      await reader.close();
+    // A garbage collection repacked these blocks since the look-up: readBlock looks them up
+    // again (and checks them).
+    const pieces: Piece[] = [];
+    for (const b of blocks) {
+      pieces.push({ offset: b.offset, data: await store.readBlock(Buffer.from(b.digest)) });
     }
+    return pieces;
   }
 }

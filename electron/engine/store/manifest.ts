@@ -31,6 +31,17 @@ export interface DiskImageStats {
   readonly bytesLinked: number;
 }
 
+/** The counts of a disk before its backup has read anything. */
+export const EMPTY_DISK_STATS: DiskImageStats = {
+  bytesRead: 0,
+  blocksChanged: 0,
+  blocksUnchanged: 0,
+  blocksZero: 0,
+  bytesStored: 0,
+  bytesDeduplicated: 0,
+  bytesLinked: 0,
+};
+
 export interface DiskImageManifest {
   /** Position of the disk in the VM (0 = boot disk). */
   readonly position: number;
