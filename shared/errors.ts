@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   DISK_LOG_UNREPLAYABLE: 'the VHDX log holds updates that cannot be replayed',
   /** The file format is not recognised at all. */
   DISK_UNKNOWN_FORMAT: 'the file is not a disk image Tessera can read',
+  /** A disk's content changed between the hosts' read and a later re-read. */
+  DISK_CHANGED: 'the disk changed while it was being backed up',
   /** An operating-system error while reading or writing an image. */
   DISK_IO: 'the operating system reported an error on the image file',
   /** A request (CLI arguments, API call) is malformed. */

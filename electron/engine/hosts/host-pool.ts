@@ -20,14 +20,16 @@ export class HostPool {
   private readonly workers: Worker[] = [];
   private closing = false;
 
-  constructor(count: number, handlers: HostHandlers) {
+  /** `label` names the workers in errors: "backup host 1 stream 0 stopped...". */
+  constructor(count: number, handlers: HostHandlers, label = 'backup host') {
     for (let host = 0; host < count; host++) {
+      const name = `${label} ${host}`;
       const worker = spawnHost();
       worker.on('message', (report: HostReport) => handlers.onReport(host, report));
       worker.on('error', (error) =>
         handlers.onFailure(
           host,
-          new TesseraError('HOST_FAILED', `backup host ${host} failed: ${error.message}`, {
+          new TesseraError('HOST_FAILED', `${name} failed: ${error.message}`, {
             cause: error,
           }),
         ),
@@ -36,10 +38,7 @@ export class HostPool {
         if (!this.closing) {
           handlers.onFailure(
             host,
-            new TesseraError(
-              'HOST_FAILED',
-              `backup host ${host} stopped unexpectedly (exit code ${code})`,
-            ),
+            new TesseraError('HOST_FAILED', `${name} stopped unexpectedly (exit code ${code})`),
           );
         }
       });

@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
+import path from 'node:path';
 import { fsyncSync, openSync, closeSync } from 'node:fs';
 
 /** Makes a rename or unlink in `dir` durable (POSIX needs the directory itself fsynced). */
@@ -18,4 +19,18 @@ export function fsyncDirectorySync(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Replaces `file` with `text` all at once: written beside it, fsynced, renamed over it. */
+export async function writeFileDurably(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+  await fsyncDirectory(path.dirname(file));
 }

@@ -228,7 +228,7 @@ describe('garbage collection while a backup runs', () => {
         },
       );
       await expect(second).rejects.toMatchObject({
-        code: 'HOST_FAILED',
+        code: 'DISK_CHANGED',
         message: expect.stringMatching(
           /the disk changed during the backup \(block at 0\)/,
         ) as unknown,
@@ -236,7 +236,7 @@ describe('garbage collection while a backup runs', () => {
       expect(await store.listImages()).toHaveLength(1);
       expect(await readdir(store.layout.tmp)).toEqual([]);
       const job = catalog.listJobs({ limit: 1 })[0]!;
-      expect(job).toMatchObject({ kind: 'backup', state: 'failed', statusCode: 1 });
+      expect(job).toMatchObject({ kind: 'backup', state: 'failed', statusCode: 13 });
       expect(catalog.listImages()).toHaveLength(1);
       await done();
     });

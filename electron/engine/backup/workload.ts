@@ -1,0 +1,336 @@
+import { stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { TesseraError, type SerializedError } from '../../../shared/errors.js';
+import type { DiskFormat } from '../disk/types.js';
+import { HostPool, type HostHandlers } from '../hosts/host-pool.js';
+import {
+  BLOCK_CHANGED,
+  BLOCK_UNCHANGED,
+  type HostReport,
+  type SegmentRequest,
+} from '../hosts/messages.js';
+import { DIGEST_BYTES } from '../store/digest.js';
+import { storeIoError } from '../store/errors.js';
+import type { DiskImageStats } from '../store/manifest.js';
+import type { Store } from '../store/store.js';
+import type { ExtentSet } from './extents.js';
+
+/** Bytes of a disk one host request covers: big enough to amortise, small enough to balance. */
+const SEGMENT_BYTES = 32 * 1024 * 1024;
+/** Segments queued per worker, so a worker never waits for the engine between two. */
+const SEGMENTS_PER_WORKER = 2;
+
+export interface BackupDiskSource {
+  readonly path: string;
+  readonly format?: DiskFormat;
+}
+
+/** One disk of a VM backup as it flows through the backup hosts. */
+export interface DiskWork {
+  readonly position: number;
+  readonly client: string;
+  readonly source: BackupDiskSource;
+  /** The disk as the VM knows it (recorded in the image). */
+  readonly sourcePath: string;
+  /** The file the hosts read: the source, or its copy-on-write snapshot. */
+  readonly diskPath: string;
+  readonly format: DiskFormat;
+  readonly virtualSize: number;
+  readonly logicalSectorSize: number;
+  readonly physicalSectorSize: number;
+  readonly identity: string | null;
+  readonly diskKey: string;
+  readonly blockSize: number;
+  readonly blockCount: number;
+  readonly blocksFile: string;
+  readonly previousBackupId: string | null;
+  readonly trackLog: string | null;
+  digestHandle: FileHandle | null;
+  /** Size and modification time of the file read, when planned; compared when it is done. */
+  readonly fileStamp: { readonly size: number; readonly mtimeMs: number };
+  changedWhileRead: boolean;
+  readonly changed: ExtentSet;
+  readonly unchanged: ExtentSet;
+  stats: { -readonly [K in keyof DiskImageStats]: DiskImageStats[K] };
+}
+
+export interface WorkloadProgress {
+  /** Bytes of the disks' virtual size covered so far, of totalBytes. */
+  readonly doneBytes: number;
+  readonly totalBytes: number;
+  /** Bytes read from the disks (allocated space only). */
+  readonly readBytes: number;
+  /** Compressed bytes newly added to the storage unit. */
+  readonly storedBytes: number;
+  readonly blocksChanged: number;
+}
+
+export interface WorkloadOptions {
+  readonly store: Store;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: WorkloadProgress) => void;
+  /** Every block of the disk is stored and its digest list written. */
+  readonly onDiskDone?: (disk: DiskWork) => void;
+  /**
+   * A disk could not be read. Without this handler the whole workload fails; with it, the
+   * disk's remaining segments are skipped and the other disks go on.
+   */
+  readonly onDiskFailed?: (disk: DiskWork, error: TesseraError) => void;
+}
+
+interface Segment {
+  readonly request: SegmentRequest;
+  readonly disk: DiskState;
+}
+
+interface DiskState {
+  readonly work: DiskWork;
+  segments: number;
+  failed: boolean;
+  writes: Promise<unknown>[];
+}
+
+/**
+ * Sends every segment of `disks` to the workers of `hosts` (each worker pulls the next segment
+ * when it has room, so a fast worker does more) and stores the changed blocks they report.
+ * Resolves when every disk is done or failed; rejects when a worker dies, the store cannot be
+ * written, or the signal aborts.
+ */
+export async function runWorkload(
+  hosts: RelayedPool,
+  disks: readonly DiskWork[],
+  options: WorkloadOptions,
+): Promise<void> {
+  const { store } = options;
+  const states = disks.map((work): DiskState => ({ work, segments: 0, failed: false, writes: [] }));
+  const segments: Segment[] = [];
+  for (const disk of states) {
+    const { work } = disk;
+    const perSegment = Math.max(1, Math.floor(SEGMENT_BYTES / work.blockSize));
+    for (let first = 0; first < work.blockCount; first += perSegment) {
+      disk.segments++;
+      segments.push({
+        disk,
+        request: {
+          type: 'segment',
+          segment: segments.length,
+          diskPath: work.diskPath,
+          sourceFormat: work.source.format,
+          blockSize: work.blockSize,
+          firstBlock: first,
+          blockCount: Math.min(perSegment, work.blockCount - first),
+          trackLog: work.trackLog,
+        },
+      });
+    }
+  }
+  const progress = {
+    doneBytes: 0,
+    totalBytes: disks.reduce((sum, d) => sum + d.virtualSize, 0),
+    readBytes: 0,
+    storedBytes: 0,
+    blocksChanged: 0,
+  };
+  const pool = hosts.pool;
+  let open = states.filter((d) => d.segments > 0).length;
+  if (open === 0) return;
+
+  await new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let failed = false;
+    const outstanding = new Array<number>(pool.size).fill(0);
+    // Blocks are stored one at a time, in arrival order: the pack writer appends.
+    let storing: Promise<void> = Promise.resolve();
+
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      void hosts.close();
+      reject(error);
+    };
+    const feed = (worker: number): void => {
+      while (!failed && next < segments.length && outstanding[worker]! < SEGMENTS_PER_WORKER) {
+        const segment = segments[next++]!;
+        if (segment.disk.failed) continue;
+        outstanding[worker]!++;
+        pool.send(worker, segment.request);
+      }
+    };
+    const settle = (disk: DiskState): void => {
+      if (--open === 0) {
+        void storing.then(() => (failed ? undefined : resolve()), fail);
+      }
+      pool.broadcast({ type: 'close-disk', diskPath: disk.work.diskPath });
+    };
+    const diskFailed = (disk: DiskState, error: TesseraError): void => {
+      if (disk.failed) return;
+      if (!options.onDiskFailed) return fail(error);
+      disk.failed = true;
+      options.onDiskFailed(disk.work, error);
+      settle(disk);
+    };
+    const segmentDone = (disk: DiskState): void => {
+      if (--disk.segments > 0 || disk.failed) return;
+      const writes = Promise.all(disk.writes);
+      void storing
+        .then(() => writes)
+        .then(() => fileChanged(disk.work))
+        .then((changed) => {
+          if (failed || disk.failed) return;
+          disk.work.changedWhileRead = changed;
+          options.onDiskDone?.(disk.work);
+          settle(disk);
+        }, fail);
+    };
+    const onReport = (worker: number, report: HostReport): void => {
+      if (failed) return;
+      const segment = segments[report.segment]!;
+      const disk = segment.disk;
+      const work = disk.work;
+      switch (report.type) {
+        case 'block': {
+          if (disk.failed) {
+            pool.send(worker, { type: 'ack', bytes: report.data.byteLength });
+            break;
+          }
+          const digest = Buffer.from(
+            report.digest.buffer,
+            report.digest.byteOffset,
+            report.digest.byteLength,
+          );
+          const data = Buffer.from(
+            report.data.buffer,
+            report.data.byteOffset,
+            report.data.byteLength,
+          );
+          storing = storing.then(async () => {
+            if (failed) return;
+            const isNew = await store.putBlock(digest, data, report.rawLength, report.codec);
+            if (isNew) {
+              work.stats.bytesStored += data.byteLength;
+              progress.storedBytes += data.byteLength;
+            } else {
+              work.stats.bytesDeduplicated += report.rawLength;
+            }
+            pool.send(worker, { type: 'ack', bytes: data.byteLength });
+          });
+          storing.catch(fail);
+          break;
+        }
+        case 'segment-done': {
+          outstanding[worker]!--;
+          if (!disk.failed) {
+            const { firstBlock, blockCount } = segment.request;
+            disk.writes.push(
+              work
+                .digestHandle!.write(
+                  report.digests,
+                  0,
+                  report.digests.byteLength,
+                  firstBlock * DIGEST_BYTES,
+                )
+                .catch((cause: unknown) =>
+                  fail(storeIoError(store.layout.tmp, 'cannot write the image digest list', cause)),
+                ),
+            );
+            const changedBefore = work.stats.blocksChanged;
+            tally(work, report.states, firstBlock, blockCount);
+            progress.blocksChanged += work.stats.blocksChanged - changedBefore;
+            work.stats.bytesRead += report.bytesRead;
+            progress.readBytes += report.bytesRead;
+            progress.doneBytes += Math.min(
+              blockCount * work.blockSize,
+              work.virtualSize - firstBlock * work.blockSize,
+            );
+            options.onProgress?.({ ...progress });
+            segmentDone(disk);
+          }
+          feed(worker);
+          break;
+        }
+        case 'segment-failed':
+          outstanding[worker]!--;
+          diskFailed(disk, hostError(report.error, work.sourcePath));
+          feed(worker);
+          break;
+      }
+    };
+    hosts.attach({ onReport, onFailure: (_worker, error) => fail(error) });
+    const cancelled = (): TesseraError => new TesseraError('CANCELLED', 'the backup was cancelled');
+    options.signal?.addEventListener('abort', () => fail(cancelled()), { once: true });
+    if (options.signal?.aborted) fail(cancelled());
+    for (let worker = 0; worker < pool.size; worker++) feed(worker);
+  });
+}
+
+/** Whether the file the hosts read changed size or modification time since it was planned. */
+async function fileChanged(disk: DiskWork): Promise<boolean> {
+  const now = await stat(disk.diskPath).catch(() => null);
+  return !now || now.size !== disk.fileStamp.size || now.mtimeMs !== disk.fileStamp.mtimeMs;
+}
+
+/**
+ * A host pool started before its handlers exist: reports and failures that arrive before
+ * attach() are held (a failure is replayed on attach), so nothing is lost while planning.
+ */
+export class RelayedPool {
+  readonly pool: HostPool;
+  private handlers: HostHandlers | null = null;
+  private early: TesseraError | null = null;
+  private closed = false;
+
+  constructor(count: number, label = 'backup host') {
+    this.pool = new HostPool(
+      count,
+      {
+        onReport: (worker, report) => this.handlers?.onReport(worker, report),
+        onFailure: (worker, error) => {
+          if (this.handlers) this.handlers.onFailure(worker, error);
+          else this.early ??= error;
+        },
+      },
+      label,
+    );
+  }
+
+  attach(handlers: HostHandlers): void {
+    this.handlers = handlers;
+    if (this.early) handlers.onFailure(0, this.early);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+function hostError(error: SerializedError, diskPath: string): TesseraError {
+  return new TesseraError(
+    error.code,
+    error.message.includes(diskPath) ? error.message : `${diskPath}: ${error.message}`,
+  );
+}
+
+/** Adds a segment's block states to the disk's counts and changed/unchanged extents. */
+function tally(disk: DiskWork, states: Uint8Array, firstBlock: number, count: number): void {
+  const { blockSize } = disk;
+  for (let i = 0; i < count;) {
+    const state = states[i]!;
+    let run = 1;
+    while (i + run < count && states[i + run] === state) run++;
+    const start = (firstBlock + i) * blockSize;
+    const end = (firstBlock + i + run) * blockSize;
+    if (state === BLOCK_CHANGED) {
+      disk.stats.blocksChanged += run;
+      disk.changed.add(start, end);
+    } else if (state === BLOCK_UNCHANGED) {
+      disk.stats.blocksUnchanged += run;
+      disk.stats.bytesLinked += Math.min(end, disk.virtualSize) - start;
+      disk.unchanged.add(start, end);
+    } else {
+      disk.stats.blocksZero += run;
+    }
+    i += run;
+  }
+}
