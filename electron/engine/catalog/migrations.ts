@@ -105,6 +105,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX job_logs_by_job ON job_logs(job_id, id);
     `,
   },
+  {
+    version: 2,
+    description: 'inventory sources, policies, schedule runs, and the policy of each job',
+    up: /* sql */ `
+      CREATE TABLE sources (
+        id       INTEGER PRIMARY KEY,
+        kind     TEXT    NOT NULL CHECK (kind IN ('folder', 'libvirt', 'virtualbox')),
+        path     TEXT    NOT NULL,
+        name     TEXT    NOT NULL UNIQUE,
+        -- Unix milliseconds.
+        added_at INTEGER NOT NULL,
+        UNIQUE (kind, path)
+      ) STRICT;
+
+      -- One row per policy: the policy as JSON (shared/policy.ts policySchema), validated
+      -- when written and again when read.
+      CREATE TABLE policies (
+        name        TEXT    NOT NULL PRIMARY KEY,
+        policy_json TEXT    NOT NULL,
+        -- Unix milliseconds.
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- When each schedule of each policy last started; the scheduler's memory.
+      CREATE TABLE schedule_runs (
+        policy      TEXT    NOT NULL REFERENCES policies(name) ON DELETE CASCADE,
+        schedule    TEXT    NOT NULL,
+        -- Unix milliseconds.
+        last_run_at INTEGER NOT NULL,
+        PRIMARY KEY (policy, schedule)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Not a foreign key: a job's history outlives its policy.
+      ALTER TABLE jobs ADD COLUMN policy TEXT;
+      CREATE INDEX jobs_by_policy ON jobs(policy, id) WHERE policy IS NOT NULL;
+      CREATE INDEX jobs_unended ON jobs(state) WHERE state IN ('queued', 'running');
+    `,
+  },
 ];
 
 /** The schema version this code writes: the last migration's. */

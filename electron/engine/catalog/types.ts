@@ -1,7 +1,9 @@
 /**
  * Rows the catalog returns. Field names are camelCase; sizes and counts are plain numbers
  * (every size Tessera handles fits in 2^53). Image times are Unix seconds, as in the image
- * manifests; job and log times are Unix milliseconds.
+ * manifests; job, log, source and schedule-run times are Unix milliseconds. Policies and
+ * inventory sources are returned as the shared contract types (shared/policy.ts,
+ * shared/inventory.ts).
  */
 import type { DiskFormat } from '../disk/types.js';
 import type { ImageManifest, VmMetadata } from '../store/manifest.js';
@@ -74,6 +76,8 @@ export const JOB_KINDS = [
   'gc',
   'discovery',
   'compound',
+  /** One backup host's share of a compound job (a child of the 'compound' job). */
+  'backup-host',
   'catalog-rebuild',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -104,6 +108,8 @@ export interface JobRow {
   /** Unix milliseconds; null while the job runs. */
   readonly endedAt: number | null;
   readonly detail: JobDetail | null;
+  /** The policy the job runs for; null for a job started by hand. */
+  readonly policy: string | null;
 }
 
 export interface JobLogRow {
@@ -121,6 +127,8 @@ export interface NewJob {
   readonly client?: string | null;
   readonly backupId?: string | null;
   readonly detail?: JobDetail | null;
+  /** The policy the job runs for (a policy name); absent or null for none. */
+  readonly policy?: string | null;
 }
 
 export interface JobEnd {
@@ -135,4 +143,18 @@ export interface ListJobsOptions {
   readonly limit?: number;
   /** Only the children of this job; null for top-level jobs only; absent for every job. */
   readonly parentId?: number | null;
+  /** Only jobs run for this policy. */
+  readonly policy?: string;
+  /** Only jobs in this state. */
+  readonly state?: JobState;
 }
+
+export interface SavePolicyOptions {
+  /** Only create: CATALOG_CONFLICT when a policy of that name exists. */
+  readonly create?: boolean;
+  /** Only replace: CATALOG_NOT_FOUND when no policy of that name exists. */
+  readonly replace?: boolean;
+}
+
+/** What `Catalog.savePolicy` did. */
+export type SavePolicyResult = 'created' | 'replaced';

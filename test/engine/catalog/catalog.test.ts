@@ -174,8 +174,8 @@ describe('schema and migrations', () => {
     const catalog = Catalog.open(file);
     try {
       expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
-      expect(SCHEMA_VERSION).toBe(1);
-      expect(catalog.schemaVersion()).toBe(1);
+      expect(SCHEMA_VERSION).toBe(2);
+      expect(catalog.schemaVersion()).toBe(2);
     } finally {
       catalog.close();
     }
@@ -186,10 +186,13 @@ describe('schema and migrations', () => {
       'images',
       'job_logs',
       'jobs',
+      'policies',
+      'schedule_runs',
+      'sources',
     ]);
     const db = raw(file);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
       const indexes = db
         .prepare<[], string>(
           `SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`,
@@ -243,7 +246,7 @@ describe('schema and migrations', () => {
     for (let i = 0; i < 2; i++) {
       const again = Catalog.open(file);
       try {
-        expect(again.schemaVersion()).toBe(1);
+        expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
         expect(again.getImage(first!.backupId)?.disks).toHaveLength(2);
       } finally {
         again.close();
@@ -686,6 +689,7 @@ describe('jobs', () => {
         startedAt: 1_000_000,
         endedAt: null,
         detail: { policy: 'nightly' },
+        policy: null,
       });
 
       catalog.appendLog(backup, 'info', 'reading alpha-a0.vhdx');
