@@ -18,6 +18,10 @@ export const EXIT = {
   STORE_DAMAGED: 5,
   /** `tessera verify` found missing or damaged blocks. */
   VERIFY_FAILED: 6,
+  /** A job (`tessera run`) ended with partial success: some VMs or disks need a look. */
+  PARTIAL: 7,
+  /** A job (`tessera run`) failed; `tessera job show` gives the status and what to do. */
+  JOB_FAILED: 8,
   /** Interrupted by the user. */
   INTERRUPTED: 130,
 } as const;

@@ -2,6 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { isTesseraError } from '../../shared/errors.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDiskCommands } from './commands/disk.js';
+import { registerHostCommands } from './commands/hosts.js';
+import { registerInventoryCommands } from './commands/inventory.js';
+import { registerJobCommands } from './commands/jobs.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { isInterruption } from './interrupt.js';
 
@@ -17,6 +21,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   registerDiskCommands(program);
   registerBackupCommands(program, (code) => (exitCode = code));
+  registerInventoryCommands(program);
+  registerPolicyCommands(program);
+  registerJobCommands(program, (code) => (exitCode = code));
+  registerHostCommands(program);
   try {
     await program.parseAsync(argv as string[], { from: 'node' });
     return exitCode;

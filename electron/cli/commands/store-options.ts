@@ -1,16 +1,15 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { Store } from '../../engine/store/store.js';
+import { defaultDataDir } from './service-options.js';
 
 /**
- * Where the storage unit is: --store, else $TESSERA_STORE, else the user's data directory
- * (XDG on Linux, as Electron's userData is per user too).
+ * Where the storage unit is: --store, else $TESSERA_STORE, else `store` in the data directory
+ * ($TESSERA_DATA, else the user's: XDG on Linux, as Electron's userData is per user too).
  */
 export function defaultStoreDir(): string {
   if (process.env.TESSERA_STORE) return process.env.TESSERA_STORE;
-  const data = process.env.XDG_DATA_HOME ?? path.join(os.homedir(), '.local', 'share');
-  return path.join(data, 'tessera', 'store');
+  return path.join(defaultDataDir(), 'store');
 }
 
 export interface Opened {

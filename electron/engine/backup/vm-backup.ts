@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError } from '../../../shared/errors.js';
@@ -286,9 +286,16 @@ async function planDisks(
         );
       }
     }
-    // Planned before anything else, so a failure below still drops the snapshot.
-    const before = await stat(readPath);
-    const disk: VirtualDisk = await openDisk(readPath, { format: source.format });
+    let disk: VirtualDisk;
+    let before: Stats;
+    try {
+      disk = await openDisk(readPath, { format: source.format });
+      // Stamped once the disk opened: a missing file is the disk layer's DISK_IO, with its path.
+      before = await stat(readPath);
+    } catch (error) {
+      if (readPath !== sourcePath) await dropSnapshot(readPath);
+      throw error;
+    }
     const facts = {
       format: disk.format,
       virtualSize: disk.virtualSize,

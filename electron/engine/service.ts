@@ -1,0 +1,448 @@
+/**
+ * The one door into the engine: inventory, policies, jobs (with their progress events),
+ * images, restore, storage and backup hosts, as typed async methods and events. The CLI uses
+ * it now; the desktop app binds it to its transports (IPC, HTTP + WebSocket). Nothing outside
+ * the engine reaches into its folders.
+ *
+ * A data directory holds everything of one Tessera: `tessera.conf` (backup hosts and
+ * streams), `store/` (the storage unit with its catalog: images, jobs, policies, sources) and
+ * `jobs/<id>/` (each compound job's workload discovery and distribution files).
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TesseraError } from '../../shared/errors.js';
+import type { InventoryScan, InventorySource, InventoryVm } from '../../shared/inventory.js';
+import type { JobEvent, JobInfo } from '../../shared/jobs.js';
+import {
+  describeIssues,
+  newSourceSchema,
+  policySchema,
+  type NewSource,
+  type Policy,
+  type Schedule,
+  type VmSelection,
+} from '../../shared/policy.js';
+import { STATUS } from '../../shared/status-codes.js';
+import { parseVmQuery, selectVms } from '../../shared/vm-query.js';
+import { expireImages } from './backup/expire.js';
+import { Catalog } from './catalog/catalog.js';
+import type { ImageRow, JobLogRow } from './catalog/types.js';
+import {
+  checkHostConfig,
+  readHostConfig,
+  writeHostConfig,
+  type HostConfig,
+} from './hosts/host-config.js';
+import { scanSources } from './inventory/index.js';
+import { startCompoundJob, type CompoundJob, type CompoundOutcome } from './jobs/compound-job.js';
+import { JobRecorder, jobInfoOf } from './jobs/job-recorder.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { VmLocks } from './jobs/vm-locks.js';
+import { restoreImage, type RestoredDisk, type RestoreRequest } from './restore/restore-image.js';
+import { collectGarbage, type GcReport } from './store/gc.js';
+import { Store } from './store/store.js';
+import { Verifier, type VerifyReport } from './store/verify.js';
+
+const CANCEL_POLL_MS = 500;
+
+export type ServiceEvent = JobEvent | { readonly type: 'inventory-changed' };
+export type ServiceListener = (event: ServiceEvent) => void;
+
+export interface ServiceOptions {
+  readonly dataDir: string;
+  /** The storage unit; default <dataDir>/store. */
+  readonly storeDir?: string;
+  /** Unix seconds for backup IDs (tests pin it). */
+  readonly now?: () => number;
+  /** Unix milliseconds (tests pin it). */
+  readonly clock?: () => number;
+}
+
+export interface RunOptions {
+  /** Re-read every block (a full backup), whatever the policy says. */
+  readonly full?: boolean;
+  /** Run as this schedule (its retention and type); default: a run by hand. */
+  readonly schedule?: string;
+}
+
+export interface RunningJob {
+  readonly jobId: number;
+  readonly done: Promise<CompoundOutcome>;
+}
+
+export interface JobTree {
+  readonly job: JobInfo;
+  readonly children: readonly JobInfo[];
+}
+
+export interface StorageSummary {
+  readonly images: number;
+  readonly clients: number;
+  /** Bytes of disk the images cover (sum of virtual sizes). */
+  readonly protectedBytes: number;
+  /** Bytes read over all backups. */
+  readonly readBytes: number;
+  /** Compressed bytes the images added to the storage unit. */
+  readonly storedBytes: number;
+  /** protectedBytes / storedBytes: how much the storage unit saves (1 when empty). */
+  readonly deduplicationRatio: number;
+}
+
+export class TesseraService {
+  private readonly listeners = new Set<ServiceListener>();
+  private readonly running = new Map<number, CompoundJob>();
+  private readonly locks = new VmLocks();
+  private readonly recorder: JobRecorder;
+  private scheduler: Scheduler | null = null;
+  private lastScan: InventoryScan | null = null;
+  private cancelPoll: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly store: Store,
+    readonly catalog: Catalog,
+    private hostConfig: HostConfig,
+    private readonly options: ServiceOptions,
+  ) {
+    this.recorder = new JobRecorder(catalog, (event) => this.emit(event), options.clock);
+  }
+
+  /**
+   * Opens (creating if needed) a data directory. Jobs a previous process left running are
+   * marked interrupted (status 40), never silently lost.
+   */
+  static async open(options: ServiceOptions): Promise<TesseraService> {
+    const dataDir = path.resolve(options.dataDir);
+    await mkdir(dataDir, { recursive: true });
+    const hostConfig = await readHostConfig(path.join(dataDir, 'tessera.conf'));
+    const store = await Store.open(options.storeDir ?? path.join(dataDir, 'store'), {
+      create: true,
+    });
+    let catalog: Catalog;
+    try {
+      catalog = Catalog.open(store.layout.catalog);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    const service = new TesseraService(dataDir, store, catalog, hostConfig, options);
+    catalog.interruptRunningJobs(
+      STATUS.INTERRUPTED.code,
+      `${STATUS.INTERRUPTED.message}. ${STATUS.INTERRUPTED.remedy}`,
+    );
+    return service;
+  }
+
+  get configFile(): string {
+    return path.join(this.dataDir, 'tessera.conf');
+  }
+
+  get jobsDir(): string {
+    return path.join(this.dataDir, 'jobs');
+  }
+
+  /** Subscribes to job and inventory events; returns the unsubscribe function. */
+  subscribe(listener: ServiceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: ServiceEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // one listener's bug must not starve the others
+      }
+    }
+  }
+
+  // --- inventory ---------------------------------------------------------------------------
+
+  listSources(): InventorySource[] {
+    return this.catalog.listSources();
+  }
+
+  addSource(input: NewSource): InventorySource {
+    const parsed = newSourceSchema.safeParse(input);
+    if (!parsed.success) throw new TesseraError('BAD_REQUEST', describeIssues(parsed.error));
+    const source = this.catalog.addSource({ ...parsed.data, path: path.resolve(parsed.data.path) });
+    this.emit({ type: 'inventory-changed' });
+    return source;
+  }
+
+  removeSource(idOrName: number | string): boolean {
+    const removed = this.catalog.removeSource(idOrName);
+    if (removed) this.emit({ type: 'inventory-changed' });
+    return removed;
+  }
+
+  /** Scans every source (a bad one is reported, the others' VMs are listed). */
+  async scanInventory(sources?: readonly InventorySource[]): Promise<InventoryScan> {
+    const scan = await scanSources(sources ?? this.listSources());
+    if (!sources) {
+      this.lastScan = scan;
+      this.emit({ type: 'inventory-changed' });
+    }
+    return scan;
+  }
+
+  /** The last full scan, or a new one when there is none yet. */
+  async inventory(): Promise<InventoryScan> {
+    return this.lastScan ?? this.scanInventory();
+  }
+
+  /** The VMs a selection (list or query) picks from the current inventory. */
+  async previewSelection(selection: VmSelection): Promise<InventoryVm[]> {
+    const scan = await this.inventory();
+    const names = new Map(this.listSources().map((s) => [s.id, s.name]));
+    return selectVms(selection, scan.vms, names);
+  }
+
+  // --- policies ----------------------------------------------------------------------------
+
+  listPolicies(): Policy[] {
+    return this.catalog.listPolicies();
+  }
+
+  getPolicy(name: string): Policy {
+    const policy = this.catalog.getPolicy(name);
+    if (!policy) throw new TesseraError('CATALOG_NOT_FOUND', `no policy named "${name}"`);
+    return policy;
+  }
+
+  /** Validates and stores a policy (its query is parsed now, so a typo fails here). */
+  savePolicy(input: unknown, mode: { create?: boolean; replace?: boolean } = {}): Policy {
+    const parsed = policySchema.safeParse(input);
+    if (!parsed.success) throw new TesseraError('BAD_REQUEST', describeIssues(parsed.error));
+    const policy = parsed.data;
+    // A VmQueryError (BAD_REQUEST) keeps its position for the query editor.
+    if (policy.selection.kind === 'query') parseVmQuery(policy.selection.query);
+    this.catalog.savePolicy(policy, mode);
+    return policy;
+  }
+
+  deletePolicy(name: string): boolean {
+    return this.catalog.deletePolicy(name);
+  }
+
+  // --- jobs --------------------------------------------------------------------------------
+
+  /** Starts a compound backup job for a policy; resolves once the parent job exists. */
+  runPolicy(name: string, options: RunOptions = {}): RunningJob {
+    const policy = this.getPolicy(name);
+    let schedule: Schedule | null = null;
+    if (options.schedule !== undefined) {
+      schedule = policy.schedules.find((s) => s.name === options.schedule) ?? null;
+      if (!schedule) {
+        throw new TesseraError(
+          'BAD_REQUEST',
+          `policy "${name}" has no schedule "${options.schedule}" (it has: ${policy.schedules.map((s) => s.name).join(', ') || 'none'})`,
+        );
+      }
+    }
+    return this.startJob(policy, schedule, options.full ?? false, null);
+  }
+
+  private startJob(
+    policy: Policy,
+    schedule: Schedule | null,
+    full: boolean,
+    windowEnd: Date | null,
+  ): RunningJob {
+    const job = startCompoundJob({
+      store: this.store,
+      catalog: this.catalog,
+      recorder: this.recorder,
+      jobsDir: this.jobsDir,
+      policy,
+      schedule,
+      full,
+      sources: this.listSources(),
+      hostConfig: this.hostConfig,
+      locks: this.locks,
+      windowEnd,
+      now: this.options.now,
+      clock: this.options.clock,
+    });
+    this.running.set(job.id, job);
+    this.cancelPoll ??= setInterval(() => void this.pollCancelRequests(), CANCEL_POLL_MS);
+    this.cancelPoll.unref();
+    const done = job.done.finally(() => {
+      this.running.delete(job.id);
+      if (this.running.size === 0 && this.cancelPoll) {
+        clearInterval(this.cancelPoll);
+        this.cancelPoll = null;
+      }
+    });
+    return { jobId: job.id, done };
+  }
+
+  listJobs(options: { limit?: number; policy?: string } = {}): JobInfo[] {
+    return this.catalog.listJobs({ ...options, parentId: null }).map(jobInfoOf);
+  }
+
+  getJob(id: number): JobTree {
+    const row = this.catalog.getJob(id);
+    if (!row) throw new TesseraError('CATALOG_NOT_FOUND', `no job ${id}`);
+    const children = this.catalog.listJobs({ parentId: id }).map(jobInfoOf).reverse();
+    return { job: jobInfoOf(row), children };
+  }
+
+  jobLog(id: number, withChildren = true): JobLogRow[] {
+    const ids = [id, ...(withChildren ? this.getJob(id).children.map((c) => c.id) : [])];
+    return ids.flatMap((jobId) => this.catalog.jobLog(jobId)).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Cancels a running compound job, or one backup-host child of it. A job another process
+   * runs (the CLI's `tessera run`, the app) gets a cancel request file in its job folder,
+   * which that process picks up within a second. False when the job is not running.
+   */
+  async cancelJob(id: number): Promise<boolean> {
+    if (this.cancelLocal(id)) return true;
+    const row = this.catalog.getJob(id);
+    if (!row || (row.state !== 'running' && row.state !== 'queued')) return false;
+    const top = row.parentId ?? id;
+    await mkdir(path.join(this.jobsDir, String(top)), { recursive: true });
+    await writeFile(path.join(this.jobsDir, String(top), `cancel-${id}`), '');
+    return true;
+  }
+
+  private cancelLocal(id: number): boolean {
+    const parent = this.running.get(id);
+    if (parent) {
+      parent.cancel();
+      return true;
+    }
+    for (const job of this.running.values()) if (job.cancelChild(id)) return true;
+    return false;
+  }
+
+  /** Picks up cancel requests other processes left for the jobs this one runs. */
+  private async pollCancelRequests(): Promise<void> {
+    for (const id of this.running.keys()) {
+      const dir = path.join(this.jobsDir, String(id));
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const match = /^cancel-(\d+)$/.exec(name);
+        if (!match) continue;
+        await rm(path.join(dir, name), { force: true });
+        this.cancelLocal(Number(match[1]));
+      }
+    }
+  }
+
+  /** Resolves when every running job has ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running.values()].map((job) => job.done));
+  }
+
+  // --- scheduler ---------------------------------------------------------------------------
+
+  /** Starts the scheduler: due schedules start inside their windows, once per due time. */
+  startScheduler(tickMs?: number): void {
+    if (this.scheduler) return;
+    this.scheduler = new Scheduler({
+      policies: () => this.listPolicies(),
+      lastRun: (policy, schedule) => this.catalog.lastScheduleRun(policy, schedule),
+      isRunning: (policy) =>
+        [...this.running.values()].some((job) => this.catalog.getJob(job.id)?.policy === policy),
+      start: async (policy, schedule, windowEnd) => {
+        this.catalog.recordScheduleRun(
+          policy.name,
+          schedule.name,
+          (this.options.clock ?? Date.now)(),
+        );
+        // Settles once the job exists; isRunning keeps a second start of the policy away.
+        this.startJob(policy, schedule, false, windowEnd);
+      },
+      now: this.options.clock,
+      tickMs,
+    });
+    this.scheduler.start();
+  }
+
+  upcomingRuns(limit = 10): { policy: string; schedule: string; at: number }[] {
+    const scheduler =
+      this.scheduler ??
+      new Scheduler({
+        policies: () => this.listPolicies(),
+        lastRun: (policy, schedule) => this.catalog.lastScheduleRun(policy, schedule),
+        isRunning: () => false,
+        start: async () => undefined,
+        now: this.options.clock,
+      });
+    return scheduler.upcoming(limit);
+  }
+
+  // --- images, restore, storage ------------------------------------------------------------
+
+  listImages(filter: { client?: string } = {}): ImageRow[] {
+    return this.catalog.listImages(filter);
+  }
+
+  async restore(request: Omit<RestoreRequest, 'store'>): Promise<RestoredDisk[]> {
+    return restoreImage({ ...request, store: this.store });
+  }
+
+  storageSummary(): StorageSummary {
+    const images = this.catalog.listImages();
+    let protectedBytes = 0;
+    let readBytes = 0;
+    let storedBytes = 0;
+    for (const image of images) {
+      readBytes += image.bytesRead;
+      storedBytes += image.bytesStored;
+      for (const disk of image.disks) protectedBytes += disk.virtualSize;
+    }
+    return {
+      images: images.length,
+      clients: this.catalog.listClients().length,
+      protectedBytes,
+      readBytes,
+      storedBytes,
+      deduplicationRatio: storedBytes > 0 ? protectedBytes / storedBytes : 1,
+    };
+  }
+
+  async verify(backupIds?: readonly string[]): Promise<VerifyReport[]> {
+    const verifier = new Verifier(this.store);
+    const ids = backupIds ?? (await this.store.listImages());
+    const reports: VerifyReport[] = [];
+    for (const id of ids) reports.push(await verifier.verify(id));
+    return reports;
+  }
+
+  async expire(backupIds?: readonly string[]): Promise<readonly string[]> {
+    const now = this.options.now?.();
+    return (await expireImages(this.store, this.catalog, { backupIds, nowSeconds: now })).expired;
+  }
+
+  async collectGarbage(): Promise<GcReport> {
+    return collectGarbage(this.store);
+  }
+
+  // --- backup hosts ------------------------------------------------------------------------
+
+  getHostConfig(): HostConfig {
+    return this.hostConfig;
+  }
+
+  /** Changes hosts and streams per host in tessera.conf; running jobs keep theirs. */
+  async setHostConfig(change: Partial<HostConfig>): Promise<HostConfig> {
+    const next = { ...this.hostConfig, ...change };
+    checkHostConfig(next);
+    await writeHostConfig(this.configFile, next);
+    this.hostConfig = next;
+    return next;
+  }
+
+  async close(): Promise<void> {
+    this.scheduler?.stop();
+    for (const job of this.running.values()) job.cancel();
+    await this.idle();
+    this.catalog.close();
+    await this.store.close();
+  }
+}
