@@ -159,6 +159,7 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
       setExit(await withService(flags, (service) => runAndWatch(service, policy, flags)));
     });
 
+  registerSchedulerCommand(program);
   const job = program.command('job').description('jobs: list, show, cancel, log');
   common(job.command('list'))
     .description('list the latest top-level jobs')
@@ -214,6 +215,35 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
         if (!(await service.cancelJob(jobId(id))))
           throw new TesseraError('BAD_REQUEST', `job ${id} is not running`);
         print(`cancel requested for job ${id}`);
+      });
+    });
+}
+
+/** `tessera scheduler`: the engine's scheduler in the foreground, until Ctrl-C. */
+function registerSchedulerCommand(program: Command): void {
+  program
+    .command('scheduler')
+    .description("run the policies' schedules: start due jobs inside their windows, until Ctrl-C")
+    .option('--data <dir>', DATA_HELP)
+    .option('--store <dir>', 'storage unit (default: <data>/store)')
+    .option('--upcoming', 'only list the next scheduled runs and exit')
+    .action(async (flags: Flags & { upcoming?: boolean }) => {
+      await withService(flags, async (service) => {
+        const upcoming = service.upcomingRuns(10);
+        for (const run of upcoming) {
+          print(`next: ${new Date(run.at).toISOString()}  ${run.policy} / ${run.schedule}`);
+        }
+        if (flags.upcoming) return;
+        if (upcoming.length === 0) print('no enabled policy has a schedule; waiting anyway');
+        service.subscribe((event) => {
+          if (event.type === 'job-ended' && event.job.parentId === null) {
+            print(`${new Date().toISOString()}  ${label(event.job)}: ${statusText(event.job)}`);
+          }
+        });
+        service.startScheduler();
+        await new Promise<void>((resolve) =>
+          interruptSignal.addEventListener('abort', () => resolve(), { once: true }),
+        );
       });
     });
 }
