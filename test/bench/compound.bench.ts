@@ -19,15 +19,15 @@ import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { TesseraService as Service } from '../../electron/engine/service.js';
+import type * as ServiceModule from '../../electron/engine/service.js';
 import { writeSyntheticDisk } from './synthetic-disk.js';
 
 // The built engine (npm run build), as the app runs it: workers start from JavaScript, not
 // through tsx's TypeScript loader, whose start-up would be timed with each job.
 const { TesseraService } = (await import(
   new URL('../../out/electron/engine/service.js', import.meta.url).href
-)) as typeof import('../../electron/engine/service.js');
-type TesseraService = Service;
+)) as typeof ServiceModule;
+type TesseraService = ServiceModule.TesseraService;
 
 const MiB = 1024 * 1024;
 const SHARES = [640, 512, 448, 384, 320, 256, 192, 128];
