@@ -70,3 +70,10 @@ export interface InventoryScan {
   /** Sources (or files in them) that could not be read; the VMs of the others are listed. */
   readonly problems: readonly SourceProblem[];
 }
+
+/** One line for a source problem: its message names the path already, or gets it in front. */
+export function describeProblem(problem: SourceProblem): string {
+  return problem.message.includes(problem.path)
+    ? problem.message
+    : `${problem.path}: ${problem.message}`;
+}

@@ -40,6 +40,7 @@ import { Scheduler } from './jobs/scheduler.js';
 import { VmLocks } from './jobs/vm-locks.js';
 import { restoreImage, type RestoredDisk, type RestoreRequest } from './restore/restore-image.js';
 import { collectGarbage, type GcReport } from './store/gc.js';
+import { isProcessAlive } from './store/process-alive.js';
 import { Store } from './store/store.js';
 import { Verifier, type VerifyReport } from './store/verify.js';
 
@@ -56,6 +57,8 @@ export interface ServiceOptions {
   readonly now?: () => number;
   /** Unix milliseconds (tests pin it). */
   readonly clock?: () => number;
+  /** Silence from a busy backup host before it counts as hung (default 120 s). */
+  readonly hangTimeoutMs?: number;
 }
 
 export interface RunOptions {
@@ -126,9 +129,12 @@ export class TesseraService {
       throw error;
     }
     const service = new TesseraService(dataDir, store, catalog, hostConfig, options);
+    // Only jobs whose process is gone: another Tessera (the CLI's run, the app) may be
+    // running jobs on this data directory right now.
     catalog.interruptRunningJobs(
       STATUS.INTERRUPTED.code,
       `${STATUS.INTERRUPTED.message}. ${STATUS.INTERRUPTED.remedy}`,
+      (pid) => pid !== process.pid && isProcessAlive(pid),
     );
     return service;
   }
@@ -264,6 +270,7 @@ export class TesseraService {
       windowEnd,
       now: this.options.now,
       clock: this.options.clock,
+      hangTimeoutMs: this.options.hangTimeoutMs,
     });
     this.running.set(job.id, job);
     this.cancelPoll ??= setInterval(() => void this.pollCancelRequests(), CANCEL_POLL_MS);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { TesseraError } from '../../../shared/errors.js';
+import { describeProblem } from '../../../shared/inventory.js';
 import { SOURCE_KINDS, type SourceKind } from '../../../shared/policy.js';
 import { formatBytes } from '../human.js';
 import { DATA_HELP, withService } from './service-options.js';
@@ -87,7 +88,7 @@ export function registerInventoryCommands(program: Command): void {
           }
         }
         for (const problem of scan.problems)
-          process.stderr.write(`warning: ${problem.path}: ${problem.message}\n`);
+          process.stderr.write(`warning: ${describeProblem(problem)}\n`);
         if (scan.vms.length === 0) print('no VMs found');
       });
     });

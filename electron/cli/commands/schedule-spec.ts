@@ -33,11 +33,14 @@ export function parseScheduleSpec(spec: string): Schedule {
   if (windowText !== undefined) {
     const match = /^(\d{1,2}):(\d{2})\+(.+)$/.exec(windowText);
     if (!match) throw bad(spec, `window=${windowText} is not HH:MM+duration (e.g. 22:00+6h)`);
+    const [hour, minute] = [Number(match[1]), Number(match[2])];
+    if (hour > 23 || minute > 59)
+      throw bad(spec, `window start ${match[1]}:${match[2]} is not a time of day`);
     const length = parseDuration(match[3]!);
     if (length === null || length < 60)
       throw bad(spec, `window length "${match[3]}" is not a duration of a minute or more`);
     window = {
-      startMinute: Number(match[1]) * 60 + Number(match[2]),
+      startMinute: hour * 60 + minute,
       durationMinutes: Math.round(length / 60),
     };
   }

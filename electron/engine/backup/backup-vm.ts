@@ -1,12 +1,10 @@
 import { TesseraError } from '../../../shared/errors.js';
 import { STATUS, statusForError } from '../../../shared/status-codes.js';
-import type { Catalog } from '../catalog/catalog.js';
 import { defaultHostCount } from '../hosts/host-pool.js';
-import type { ImageManifest, VmMetadata } from '../store/manifest.js';
-import type { Store } from '../store/store.js';
+import type { ImageManifest } from '../store/manifest.js';
 import { reconcileCatalog } from './expire.js';
-import { VmBackup, checkBlockSize, type JobLogger } from './vm-backup.js';
-import { RelayedPool, runWorkload, type BackupDiskSource } from './workload.js';
+import { VmBackup, checkBlockSize, type JobLogger, type VmBackupRequest } from './vm-backup.js';
+import { RelayedPool, runWorkload } from './workload.js';
 
 export { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './vm-backup.js';
 export type { BackupDiskSource } from './workload.js';
@@ -17,23 +15,11 @@ export interface BackupProgress {
   readonly storedBytes: number;
 }
 
-export interface BackupRequest {
-  readonly store: Store;
-  readonly catalog: Catalog;
-  readonly client: string;
-  readonly disks: readonly BackupDiskSource[];
-  readonly forcedRescan?: boolean;
-  readonly blockSize?: number;
+export interface BackupRequest extends Omit<VmBackupRequest, 'log'> {
+  /** Backup host workers; every one works on every disk. Default one per core. */
   readonly hosts?: number;
-  /** Seconds the image is kept; null keeps it until expired by hand. */
-  readonly retentionSeconds?: number | null;
-  readonly vm?: VmMetadata | null;
-  readonly trackLogDir?: string;
-  readonly snapshotFirst?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BackupProgress) => void;
-  /** Unix seconds now (tests pin it). */
-  readonly now?: () => number;
 }
 
 export interface BackupResult {

@@ -65,8 +65,13 @@ export interface WorkloadProgress {
   readonly blocksChanged: number;
 }
 
+/** A worker that reports nothing for this long while it has work is taken for hung. */
+export const DEFAULT_HANG_TIMEOUT_MS = 120_000;
+
 export interface WorkloadOptions {
   readonly store: Store;
+  /** Milliseconds without a report from a worker that has work before it counts as hung. */
+  readonly hangTimeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: WorkloadProgress) => void;
   /** Every block of the disk is stored and its digest list written. */
@@ -142,9 +147,31 @@ export async function runWorkload(
     // Blocks are stored one at a time, in arrival order: the pack writer appends.
     let storing: Promise<void> = Promise.resolve();
 
+    // A hung worker (stuck reading a dead network share, say) fails the workload as a dead
+    // one would: its host's child ends with HOST_FAILED and the others go on.
+    const hangTimeout = options.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
+    const lastHeard = new Array<number>(pool.size).fill(Date.now());
+    const watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (let worker = 0; worker < pool.size; worker++) {
+          if (outstanding[worker]! > 0 && now - lastHeard[worker]! > hangTimeout) {
+            fail(
+              new TesseraError(
+                'HOST_FAILED',
+                `${pool.label} ${worker} stopped responding (nothing for ${Math.round(hangTimeout / 1000)} s); it was stopped`,
+              ),
+            );
+          }
+        }
+      },
+      Math.min(hangTimeout, 5000),
+    );
+    watchdog.unref();
     const fail = (error: unknown): void => {
       if (failed) return;
       failed = true;
+      clearInterval(watchdog);
       void hosts.close();
       reject(error);
     };
@@ -152,12 +179,14 @@ export async function runWorkload(
       while (!failed && next < segments.length && outstanding[worker]! < SEGMENTS_PER_WORKER) {
         const segment = segments[next++]!;
         if (segment.disk.failed) continue;
+        if (outstanding[worker] === 0) lastHeard[worker] = Date.now();
         outstanding[worker]!++;
         pool.send(worker, segment.request);
       }
     };
     const settle = (disk: DiskState): void => {
       if (--open === 0) {
+        clearInterval(watchdog);
         void storing.then(() => (failed ? undefined : resolve()), fail);
       }
       pool.broadcast({ type: 'close-disk', diskPath: disk.work.diskPath });
@@ -184,6 +213,7 @@ export async function runWorkload(
     };
     const onReport = (worker: number, report: HostReport): void => {
       if (failed) return;
+      lastHeard[worker] = Date.now();
       const segment = segments[report.segment]!;
       const disk = segment.disk;
       const work = disk.work;
@@ -213,6 +243,8 @@ export async function runWorkload(
               work.stats.bytesDeduplicated += report.rawLength;
             }
             pool.send(worker, { type: 'ack', bytes: data.byteLength });
+            // A worker waiting for acks waits on us, not hung.
+            lastHeard[worker] = Date.now();
           });
           storing.catch(fail);
           break;

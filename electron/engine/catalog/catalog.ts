@@ -213,14 +213,18 @@ export class Catalog {
   }
 
   /**
-   * Ends every job still 'queued' or 'running' as 'failed' with `statusCode` (now), adding
-   * `message` to each one's log as an error line; returns their ids, oldest first. For the
-   * jobs a process left behind when it died: call it only when no other process can be
-   * running jobs on this catalog.
+   * Ends every job still 'queued' or 'running' whose owning process is gone (`isAlive` says
+   * no; by default every one) as 'failed' with `statusCode` (now), adding `message` to each
+   * one's log as an error line; returns their ids, oldest first. For the jobs a process left
+   * behind when it died; jobs record their process ID when created.
    */
-  interruptRunningJobs(statusCode: number, message: string): number[] {
+  interruptRunningJobs(
+    statusCode: number,
+    message: string,
+    isAlive: (pid: number) => boolean = () => false,
+  ): number[] {
     return this.#write('Cannot mark interrupted jobs', () =>
-      this.#jobs.interrupt(statusCode, message, this.#now()),
+      this.#jobs.interrupt(statusCode, message, this.#now(), isAlive),
     );
   }
 

@@ -53,9 +53,11 @@ function prepareStatements(db: Database.Database) {
       startedAt: number;
       detailJson: string | null;
       policy: string | null;
+      ownerPid: number;
     }>(/* sql */ `INSERT INTO jobs
-         (parent_id, kind, client, backup_id, state, started_at, detail_json, policy)
-       VALUES (@parentId, @kind, @client, @backupId, 'running', @startedAt, @detailJson, @policy)`),
+         (parent_id, kind, client, backup_id, state, started_at, detail_json, policy, owner_pid)
+       VALUES (@parentId, @kind, @client, @backupId, 'running', @startedAt, @detailJson, @policy,
+         @ownerPid)`),
     finishJob: db.prepare<{
       id: number;
       state: string;
@@ -66,12 +68,15 @@ function prepareStatements(db: Database.Database) {
     }>(/* sql */ `UPDATE jobs SET state = @state, status_code = @statusCode, ended_at = @endedAt,
          detail_json = CASE WHEN @replaceDetail THEN @detailJson ELSE detail_json END
        WHERE id = @id AND state IN ('queued', 'running')`),
-    interruptJobs: db
-      .prepare<{ statusCode: number; endedAt: number }, number>(
-        /* sql */ `UPDATE jobs SET state = 'failed', status_code = @statusCode, ended_at = @endedAt
-         WHERE state IN ('queued', 'running') RETURNING id`,
-      )
-      .pluck(),
+    unendedJobs: db.prepare<[], { id: number; owner_pid: number | null }>(
+      /* sql */ `SELECT id, owner_pid FROM jobs WHERE state IN ('queued', 'running')`,
+    ),
+    interruptJob: db.prepare<{
+      id: number;
+      statusCode: number;
+      endedAt: number;
+    }>(/* sql */ `UPDATE jobs SET state = 'failed', status_code = @statusCode, ended_at = @endedAt
+         WHERE id = @id AND state IN ('queued', 'running')`),
     setJobDetail: db.prepare<[detailJson: string | null, id: number]>(
       `UPDATE jobs SET detail_json = ? WHERE id = ?`,
     ),
@@ -120,6 +125,7 @@ export class Jobs {
       startedAt,
       detailJson,
       policy: job.policy ?? null,
+      ownerPid: process.pid,
     });
     return Number(result.lastInsertRowid);
   }
@@ -149,11 +155,26 @@ export class Jobs {
     );
   }
 
-  /** Fails every unended job with `statusCode` and logs `message` to each; their ids. */
-  interrupt(statusCode: number, message: string, at: number): number[] {
+  /**
+   * Fails every unended job whose process `isAlive` says is gone (or is unknown) with
+   * `statusCode`, and logs `message` to each; their ids.
+   */
+  interrupt(
+    statusCode: number,
+    message: string,
+    at: number,
+    isAlive: (pid: number) => boolean,
+  ): number[] {
     checkCount('status code of interrupted jobs', statusCode);
-    const ids = this.#sql.interruptJobs.all({ statusCode, endedAt: at }).sort((a, b) => a - b);
-    for (const id of ids) this.#sql.appendLog.run(id, at, 'error', message);
+    const ids = this.#sql.unendedJobs
+      .all()
+      .filter((job) => job.owner_pid === null || !isAlive(job.owner_pid))
+      .map((job) => job.id)
+      .sort((a, b) => a - b);
+    for (const id of ids) {
+      this.#sql.interruptJob.run({ id, statusCode, endedAt: at });
+      this.#sql.appendLog.run(id, at, 'error', message);
+    }
     return ids;
   }
 

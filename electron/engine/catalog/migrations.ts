@@ -140,6 +140,8 @@ export const MIGRATIONS: readonly Migration[] = [
 
       -- Not a foreign key: a job's history outlives its policy.
       ALTER TABLE jobs ADD COLUMN policy TEXT;
+      -- The process that runs the job: a job whose process is gone was interrupted.
+      ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
       CREATE INDEX jobs_by_policy ON jobs(policy, id) WHERE policy IS NOT NULL;
       CREATE INDEX jobs_unended ON jobs(state) WHERE state IN ('queued', 'running');
     `,

@@ -27,7 +27,7 @@ export const MAX_HOSTS = 64;
 export const MAX_STREAMS_PER_HOST = 64;
 
 export function defaultHostConfig(): HostConfig {
-  return { hosts: Math.max(1, os.availableParallelism()), streamsPerHost: 1 };
+  return { hosts: Math.min(MAX_HOSTS, Math.max(1, os.availableParallelism())), streamsPerHost: 1 };
 }
 
 const KEYS = {

@@ -21,7 +21,11 @@ export class HostPool {
   private closing = false;
 
   /** `label` names the workers in errors: "backup host 1 stream 0 stopped...". */
-  constructor(count: number, handlers: HostHandlers, label = 'backup host') {
+  constructor(
+    count: number,
+    handlers: HostHandlers,
+    readonly label = 'backup host',
+  ) {
     for (let host = 0; host < count; host++) {
       const name = `${label} ${host}`;
       const worker = spawnHost();

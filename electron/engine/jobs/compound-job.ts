@@ -9,7 +9,12 @@
  * settles its last disk, and only if none of its disks failed.
  */
 import { TesseraError } from '../../../shared/errors.js';
-import type { InventoryScan, InventorySource, InventoryVm } from '../../../shared/inventory.js';
+import {
+  describeProblem,
+  type InventoryScan,
+  type InventorySource,
+  type InventoryVm,
+} from '../../../shared/inventory.js';
 import type { Policy, Schedule } from '../../../shared/policy.js';
 import { STATUS, statusForError, worseStatus } from '../../../shared/status-codes.js';
 import { selectVms } from '../../../shared/vm-query.js';
@@ -56,6 +61,8 @@ export interface CompoundJobRequest {
   /** Unix seconds for backup IDs (tests pin it). */
   readonly now?: () => number;
   readonly clock?: () => number;
+  /** Milliseconds of silence from a busy backup host before it counts as hung. */
+  readonly hangTimeoutMs?: number;
   /** Inventory scan (tests may narrow it); scanSources by default. */
   readonly scan?: (sources: readonly InventorySource[]) => Promise<InventoryScan>;
 }
@@ -183,7 +190,7 @@ class CompoundRun {
     try {
       const scan = await (this.request.scan ?? scanSources)(this.request.sources);
       for (const problem of scan.problems) {
-        this.log(id, 'warning', `${problem.path}: ${problem.message}`);
+        this.log(id, 'warning', describeProblem(problem));
         status = worseStatus(status, STATUS.PARTIAL.code);
       }
       const names = new Map(this.request.sources.map((s) => [s.id, s.name]));
@@ -398,6 +405,7 @@ class CompoundRun {
         {
           store: request.store,
           signal,
+          hangTimeoutMs: request.hangTimeoutMs,
           onProgress: (progress) => {
             last = progress;
             recorder.progress(id, startedAt, progress);

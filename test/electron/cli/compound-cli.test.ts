@@ -202,12 +202,8 @@ describe('tessera source, policy, hosts, run and job on a folder of three VMs', 
     expect(list.map((s) => s.name)).toEqual(['vms']);
   });
 
-  // BUG (electron/cli/commands/inventory.ts, `source scan`): the warning is written as
-  // `${problem.path}: ${problem.message}`, but a SourceProblem's message already starts with
-  // its path (ScanCollector.addProblem), so the path is printed twice:
-  //   warning: /tmp/x/gone: /tmp/x/gone: cannot open the folder: no such file or folder
-  // The discovery child's log line in electron/engine/jobs/compound-job.ts does the same.
-  it.fails('prints the path of a scan warning once', () => {
+  // A SourceProblem's message starts with its path: printed once, not twice.
+  it('prints the path of a scan warning once', () => {
     expect(missingScan.stderr).toBe(
       `warning: ${gone()}: cannot open the folder: no such file or folder\n`,
     );
@@ -643,58 +639,49 @@ describe('tessera source, policy, hosts, run and job on a folder of three VMs', 
 });
 
 describe('another tessera process while `tessera run` is in progress', () => {
-  // BUG (electron/engine/service.ts, TesseraService.open): every service open calls
-  // catalog.interruptRunningJobs, which ends *every* running job as failed with status 40 ("the
-  // job was interrupted: Tessera stopped while it ran") - including jobs another live process
-  // is running. So a `tessera job list` (or `job show`, `source list`...) started while
-  // `tessera run` works marks the run's job interrupted; the run's own end is then ignored
-  // (finishJob only updates running jobs), and `tessera job cancel <id>` from a second shell
-  // can never work (open marks the job failed first, then cancelJob says "not running").
-  // Reproduction: a libvirt domain whose disk is a FIFO holds the run in discovery until the
-  // test opens the FIFO for writing.
-  it.fails(
-    'a job list leaves the running job running, and the run ends it as it ends',
-    async () => {
-      const other = path.join(dir, 'data-concurrent');
-      const lv = path.join(dir, 'libvirt');
-      await mkdir(lv);
-      const fifo = path.join(lv, 'stall.img');
-      await tool('mkfifo', [fifo]);
-      const xml = path.join(lv, 'stall.xml');
-      await writeFile(
-        xml,
-        `<domain type='kvm'><name>stall</name><uuid>6f1c8d2e-0000-4000-8000-000000000001</uuid>
+  // Opening the data directory marks only jobs whose process is gone as interrupted: a
+  // `tessera job list` beside a running `tessera run` leaves its job running. A libvirt
+  // domain whose disk is a FIFO holds the run in discovery until the test opens the FIFO.
+  it('a job list leaves the running job running, and the run ends it as it ends', async () => {
+    const other = path.join(dir, 'data-concurrent');
+    const lv = path.join(dir, 'libvirt');
+    await mkdir(lv);
+    const fifo = path.join(lv, 'stall.img');
+    await tool('mkfifo', [fifo]);
+    const xml = path.join(lv, 'stall.xml');
+    await writeFile(
+      xml,
+      `<domain type='kvm'><name>stall</name><uuid>6f1c8d2e-0000-4000-8000-000000000001</uuid>
 <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>
 <source file='${fifo}'/><target dev='vda' bus='virtio'/></disk></devices></domain>\n`,
-      );
-      const at = (...args: string[]): Promise<CliResult> => tessera([...args, '--data', other]);
-      expect((await at('source', 'add', 'libvirt', xml)).code).toBe(0);
-      expect((await at('policy', 'add', 'stall', '--vms', 'stall')).code).toBe(0);
+    );
+    const at = (...args: string[]): Promise<CliResult> => tessera([...args, '--data', other]);
+    expect((await at('source', 'add', 'libvirt', xml)).code).toBe(0);
+    expect((await at('policy', 'add', 'stall', '--vms', 'stall')).code).toBe(0);
 
-      let child: ChildProcess | undefined;
-      let ended = false;
-      const running = tessera(['run', 'stall', '--data', other], {
-        onSpawn: (spawned) => (child = spawned),
-      }).finally(() => (ended = true));
-      let seen: JobInfo | undefined;
-      try {
-        // The run's job exists once its discovery has started; the scan then waits on the FIFO.
-        for (let i = 0; i < 20 && !seen && !ended; i++) {
-          const list = await at('job', 'list', '--json');
-          seen = (JSON.parse(list.stdout) as JobInfo[])[0];
-        }
-        expect(ended).toBe(false);
-        expect(seen).toMatchObject({ policy: 'stall', state: 'running', statusCode: null });
-      } finally {
-        await releaseFifo(fifo, () => ended, child);
+    let child: ChildProcess | undefined;
+    let ended = false;
+    const running = tessera(['run', 'stall', '--data', other], {
+      onSpawn: (spawned) => (child = spawned),
+    }).finally(() => (ended = true));
+    let seen: JobInfo | undefined;
+    try {
+      // The run's job exists once its discovery has started; the scan then waits on the FIFO.
+      for (let i = 0; i < 20 && !seen && !ended; i++) {
+        const list = await at('job', 'list', '--json');
+        seen = (JSON.parse(list.stdout) as JobInfo[])[0];
       }
-      const result = await running;
-      // The disk is not a regular file: the run ends with 71, and the catalog says so.
-      expect(result.code).toBe(8);
-      const show = await at('job', 'show', String(seen!.id), '--json');
-      expect(JSON.parse(show.stdout)).toMatchObject({ job: { state: 'failed', statusCode: 71 } });
-    },
-  );
+      expect(ended).toBe(false);
+      expect(seen).toMatchObject({ policy: 'stall', state: 'running', statusCode: null });
+    } finally {
+      await releaseFifo(fifo, () => ended, child);
+    }
+    const result = await running;
+    // The disk is not a regular file: the run ends with 71, and the catalog says so.
+    expect(result.code).toBe(8);
+    const show = await at('job', 'show', String(seen!.id), '--json');
+    expect(JSON.parse(show.stdout)).toMatchObject({ job: { state: 'failed', statusCode: 71 } });
+  });
 });
 
 /** A disk as the inventory lists one that opened fine. */

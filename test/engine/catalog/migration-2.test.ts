@@ -77,7 +77,7 @@ describe('migration 2', () => {
       const jobColumns = (db.pragma('table_info(jobs)') as Array<{ name: string }>).map(
         (column) => column.name,
       );
-      expect(jobColumns.at(-1)).toBe('policy');
+      expect(jobColumns.slice(-2)).toEqual(['policy', 'owner_pid']);
       const indexes = db
         .prepare<[], string>(`SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name`)
         .pluck()

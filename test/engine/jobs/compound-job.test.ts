@@ -202,6 +202,43 @@ describe('a compound job', () => {
     await service.close();
   }, 120_000);
 
+  it('a backup host that hangs is stopped after the hang timeout; only its child fails', async () => {
+    const { service } = await setUp({ vm1: [['raw', 64, 32]], vm2: [['raw', 32, 16]] });
+    await service.close();
+    const hung = await TesseraService.open({
+      dataDir: path.join(root, `case-${counter}`, 'data'),
+      hangTimeoutMs: 1500,
+    });
+    await hung.setHostConfig({ hosts: 2, streamsPerHost: 1 });
+    hung.savePolicy(policy('hang'));
+    // The first worker to be given a segment never gets it: it sits there, as a hung one does.
+    const post = Worker.prototype.postMessage;
+    const victims = new Set<Worker>();
+    Worker.prototype.postMessage = function (this: Worker, value: unknown, ...rest: unknown[]) {
+      if ((value as { type?: string }).type === 'segment') {
+        if (victims.size === 0) victims.add(this);
+        if (victims.has(this)) return;
+      }
+      return post.call(this, value, ...(rest as []));
+    } as typeof Worker.prototype.postMessage;
+    try {
+      const { jobId, done } = hung.runPolicy('hang');
+      const outcome = await done;
+      const children = hung.getJob(jobId).children.filter((c) => c.kind === 'backup-host');
+      expect(children.map((c) => c.statusCode).sort()).toEqual([0, STATUS.HOST_FAILED.code]);
+      expect(outcome.images).toHaveLength(1);
+      const failed = children.find((c) => c.statusCode !== 0)!;
+      const log = hung
+        .jobLog(failed.id, false)
+        .map((l) => l.message)
+        .join('\n');
+      expect(log).toMatch(/stopped responding \(nothing for 2 s\); it was stopped/);
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
+    await hung.close();
+  }, 60_000);
+
   it('a disk that cannot be read fails its VM alone, with the disk status and remedy', async () => {
     const { service, files } = await setUp({ vm1: [['vhdx', 32, 8]], vm2: [['raw', 32, 8]] });
     // Damage vm1's VHDX headers after discovery could open it: both header copies.
