@@ -74,6 +74,21 @@ export const policySchema = z
   });
 export type Policy = z.infer<typeof policySchema>;
 
+/** A new policy with the defaults: Accelerator on, no forced rescans, hosts from tessera.conf. */
+export function newPolicy(name: string, selection: VmSelection): Policy {
+  return {
+    name,
+    enabled: true,
+    selection,
+    accelerator: true,
+    forcedRescanEvery: null,
+    snapshotFirst: false,
+    hosts: null,
+    streamsPerHost: null,
+    schedules: [],
+  };
+}
+
 export const SOURCE_KINDS = ['folder', 'libvirt', 'virtualbox'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 

@@ -59,6 +59,8 @@ export interface ServiceOptions {
   readonly clock?: () => number;
   /** Silence from a busy backup host before it counts as hung (default 120 s). */
   readonly hangTimeoutMs?: number;
+  /** How often the scheduler looks for due schedules (default 30 s). */
+  readonly schedulerTickMs?: number;
 }
 
 export interface RunOptions {
@@ -96,7 +98,7 @@ export class TesseraService {
   private readonly running = new Map<number, CompoundJob>();
   private readonly locks = new VmLocks();
   private readonly recorder: JobRecorder;
-  private scheduler: Scheduler | null = null;
+  #scheduler: Scheduler | null = null;
   private lastScan: InventoryScan | null = null;
   private cancelPoll: NodeJS.Timeout | null = null;
 
@@ -347,10 +349,9 @@ export class TesseraService {
 
   // --- scheduler ---------------------------------------------------------------------------
 
-  /** Starts the scheduler: due schedules start inside their windows, once per due time. */
-  startScheduler(tickMs?: number): void {
-    if (this.scheduler) return;
-    this.scheduler = new Scheduler({
+  /** The scheduler, made on first use; it starts jobs only once startScheduler() runs. */
+  private get scheduler(): Scheduler {
+    this.#scheduler ??= new Scheduler({
       policies: () => this.listPolicies(),
       lastRun: (policy, schedule) => this.catalog.lastScheduleRun(policy, schedule),
       isRunning: (policy) =>
@@ -365,22 +366,18 @@ export class TesseraService {
         this.startJob(policy, schedule, false, windowEnd);
       },
       now: this.options.clock,
-      tickMs,
+      tickMs: this.options.schedulerTickMs,
     });
+    return this.#scheduler;
+  }
+
+  /** Starts the scheduler: due schedules start inside their windows, once per due time. */
+  startScheduler(): void {
     this.scheduler.start();
   }
 
   upcomingRuns(limit = 10): { policy: string; schedule: string; at: number }[] {
-    const scheduler =
-      this.scheduler ??
-      new Scheduler({
-        policies: () => this.listPolicies(),
-        lastRun: (policy, schedule) => this.catalog.lastScheduleRun(policy, schedule),
-        isRunning: () => false,
-        start: async () => undefined,
-        now: this.options.clock,
-      });
-    return scheduler.upcoming(limit);
+    return this.scheduler.upcoming(limit);
   }
 
   // --- images, restore, storage ------------------------------------------------------------
@@ -446,7 +443,7 @@ export class TesseraService {
   }
 
   async close(): Promise<void> {
-    this.scheduler?.stop();
+    this.#scheduler?.stop();
     for (const job of this.running.values()) job.cancel();
     await this.idle();
     this.catalog.close();

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as ServiceModule from '../../electron/engine/service.js';
+import { newPolicy } from '../../shared/policy.js';
 import { writeSyntheticDisk } from './synthetic-disk.js';
 
 // The built engine (npm run build), as the app runs it: workers start from JavaScript, not
@@ -61,17 +62,7 @@ async function main(): Promise<void> {
   }
   const service = await TesseraService.open({ dataDir: path.join(dir, 'data') });
   service.addSource({ kind: 'folder', path: path.join(dir, 'vms') });
-  service.savePolicy({
-    name: 'bench',
-    enabled: true,
-    selection: { kind: 'query', query: 'name startswith "vm"' },
-    accelerator: true,
-    forcedRescanEvery: null,
-    snapshotFirst: false,
-    hosts: null,
-    streamsPerHost: null,
-    schedules: [],
-  });
+  service.savePolicy(newPolicy('bench', { kind: 'query', query: 'name startswith "vm"' }));
   console.log(
     `8 VMs, ${(diskBytes / MiB).toFixed(0)} MiB of raw disks, ${os.availableParallelism()} cores`,
   );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TesseraError } from '../../../shared/errors.js';
-import { DATA_HELP, withService } from './service-options.js';
+import { dataOptions, withService } from './service-options.js';
 
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
@@ -23,13 +23,7 @@ export function registerHostCommands(program: Command): void {
   const hosts = program
     .command('hosts')
     .description('backup hosts and streams per host (tessera.conf)');
-  const common = (command: Command): Command =>
-    command
-      .option('--data <dir>', DATA_HELP)
-      .option('--store <dir>', 'storage unit (default: <data>/store)')
-      .option('--json', 'JSON output');
-
-  common(hosts.command('show'))
+  dataOptions(hosts.command('show'))
     .description('show the backup host settings')
     .action(async (flags: Flags) => {
       await withService(flags, async (service) => {
@@ -42,7 +36,7 @@ export function registerHostCommands(program: Command): void {
       });
     });
 
-  common(hosts.command('set'))
+  dataOptions(hosts.command('set'))
     .description('change the number of backup hosts and streams per host')
     .option('--hosts <n>', 'backup hosts (worker groups); one child job each')
     .option('--streams <n>', 'disks each host reads at once (NO_OF_BACKUP_STREAMS_PER_NODE)')

@@ -3,7 +3,7 @@ import { TesseraError } from '../../../shared/errors.js';
 import { describeProblem } from '../../../shared/inventory.js';
 import { SOURCE_KINDS, type SourceKind } from '../../../shared/policy.js';
 import { formatBytes } from '../human.js';
-import { DATA_HELP, withService } from './service-options.js';
+import { dataOptions, withService } from './service-options.js';
 
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
@@ -16,13 +16,7 @@ interface Flags {
 
 export function registerInventoryCommands(program: Command): void {
   const source = program.command('source').description('inventory sources that discover VMs');
-  const common = (command: Command): Command =>
-    command
-      .option('--data <dir>', DATA_HELP)
-      .option('--store <dir>', 'storage unit (default: <data>/store)')
-      .option('--json', 'JSON output');
-
-  common(source.command('add').argument('<kind>', SOURCE_KINDS.join(' | ')).argument('<path>'))
+  dataOptions(source.command('add').argument('<kind>', SOURCE_KINDS.join(' | ')).argument('<path>'))
     .description(
       'add a source: a folder (Hyper-V layout or loose disks), libvirt domain XML, or VirtualBox .vbox',
     )
@@ -40,7 +34,7 @@ export function registerInventoryCommands(program: Command): void {
       });
     });
 
-  common(source.command('list'))
+  dataOptions(source.command('list'))
     .description('list the sources')
     .action(async (flags: Flags) => {
       await withService(flags, async (service) => {
@@ -52,7 +46,7 @@ export function registerInventoryCommands(program: Command): void {
       });
     });
 
-  common(source.command('remove').argument('<source>', 'ID or name'))
+  dataOptions(source.command('remove').argument('<source>', 'ID or name'))
     .description('remove a source (images of its VMs stay)')
     .action(async (which: string, flags: Flags) => {
       await withService(flags, async (service) => {
@@ -63,7 +57,7 @@ export function registerInventoryCommands(program: Command): void {
       });
     });
 
-  common(source.command('scan'))
+  dataOptions(source.command('scan'))
     .description('discover the VMs of every source, with their disks and metadata')
     .action(async (flags: Flags) => {
       await withService(flags, async (service) => {

@@ -6,7 +6,7 @@ import type { TesseraService } from '../../engine/service.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes, formatDuration } from '../human.js';
 import { interruptSignal } from '../interrupt.js';
-import { DATA_HELP, withService } from './service-options.js';
+import { dataOptions, withService } from './service-options.js';
 
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 
@@ -145,13 +145,7 @@ async function runAndWatch(service: TesseraService, name: string, flags: Flags):
 }
 
 export function registerJobCommands(program: Command, setExit: (code: number) => void): void {
-  const common = (command: Command): Command =>
-    command
-      .option('--data <dir>', DATA_HELP)
-      .option('--store <dir>', 'storage unit (default: <data>/store)')
-      .option('--json', 'JSON output');
-
-  common(program.command('run').argument('<policy>'))
+  dataOptions(program.command('run').argument('<policy>'))
     .description('run a policy now as a compound job, showing the job tree live')
     .option('--full', 'read and hash every block (ignore the track logs)')
     .option('--schedule <name>', 'run as this schedule of the policy (its type and retention)')
@@ -161,7 +155,7 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
 
   registerSchedulerCommand(program);
   const job = program.command('job').description('jobs: list, show, cancel, log');
-  common(job.command('list'))
+  dataOptions(job.command('list'))
     .description('list the latest top-level jobs')
     .option('--limit <n>', 'at most this many', '20')
     .option('--policy <name>', "only this policy's jobs")
@@ -179,7 +173,7 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
       });
     });
 
-  common(job.command('show').argument('<id>'))
+  dataOptions(job.command('show').argument('<id>'))
     .description('show a job and its children, with the status and what to do about it')
     .action(async (id: string, flags: Flags) => {
       await withService(flags, async (service) => {
@@ -196,7 +190,7 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
       });
     });
 
-  common(job.command('log').argument('<id>'))
+  dataOptions(job.command('log').argument('<id>'))
     .description("a job's log, with its children's")
     .action(async (id: string, flags: Flags) => {
       await withService(flags, async (service) => {
@@ -208,7 +202,7 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
       });
     });
 
-  common(job.command('cancel').argument('<id>'))
+  dataOptions(job.command('cancel').argument('<id>'))
     .description('cancel a running compound job, or one backup-host child of it')
     .action(async (id: string, flags: Flags) => {
       await withService(flags, async (service) => {
@@ -221,11 +215,8 @@ export function registerJobCommands(program: Command, setExit: (code: number) =>
 
 /** `tessera scheduler`: the engine's scheduler in the foreground, until Ctrl-C. */
 function registerSchedulerCommand(program: Command): void {
-  program
-    .command('scheduler')
+  dataOptions(program.command('scheduler'), false)
     .description("run the policies' schedules: start due jobs inside their windows, until Ctrl-C")
-    .option('--data <dir>', DATA_HELP)
-    .option('--store <dir>', 'storage unit (default: <data>/store)')
     .option('--upcoming', 'only list the next scheduled runs and exit')
     .action(async (flags: Flags & { upcoming?: boolean }) => {
       await withService(flags, async (service) => {

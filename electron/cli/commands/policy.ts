@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { TesseraError } from '../../../shared/errors.js';
-import type { Policy } from '../../../shared/policy.js';
-import { DATA_HELP, withService } from './service-options.js';
+import { newPolicy, type Policy } from '../../../shared/policy.js';
+import { dataOptions, withService } from './service-options.js';
 import { formatSchedule, parseScheduleSpec } from './schedule-spec.js';
 
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -92,9 +92,7 @@ function describe(policy: Policy): string {
 export function registerPolicyCommands(program: Command): void {
   const policy = program.command('policy').description('backup policies: which VMs, how, when');
   const withFlags = (command: Command): Command =>
-    command
-      .option('--data <dir>', DATA_HELP)
-      .option('--store <dir>', 'storage unit (default: <data>/store)')
+    dataOptions(command, false)
       .option('--vms <list>', 'select VMs by ID or name, comma-separated')
       .option(
         '--query <query>',
@@ -122,17 +120,7 @@ export function registerPolicyCommands(program: Command): void {
       await withService(flags, async (service) => {
         const base: Policy = flags.file
           ? (JSON.parse(await readFile(flags.file, 'utf8')) as Policy)
-          : {
-              name,
-              enabled: true,
-              selection: { kind: 'list', vms: [] },
-              accelerator: true,
-              forcedRescanEvery: null,
-              snapshotFirst: false,
-              hosts: null,
-              streamsPerHost: null,
-              schedules: [],
-            };
+          : newPolicy(name, { kind: 'list', vms: [] });
         if (!flags.file && flags.vms === undefined && flags.query === undefined)
           throw new TesseraError('BAD_REQUEST', 'a policy selects VMs: give --vms or --query');
         const saved = service.savePolicy({ ...applyFlags(base, flags), name }, { create: true });
@@ -154,12 +142,8 @@ export function registerPolicyCommands(program: Command): void {
       });
     });
 
-  policy
-    .command('list')
+  dataOptions(policy.command('list'))
     .description('list the policies')
-    .option('--data <dir>', DATA_HELP)
-    .option('--store <dir>', 'storage unit (default: <data>/store)')
-    .option('--json', 'JSON output')
     .action(async (flags: PolicyFlags) => {
       await withService(flags, async (service) => {
         const policies = service.listPolicies();
@@ -176,13 +160,8 @@ export function registerPolicyCommands(program: Command): void {
       });
     });
 
-  policy
-    .command('show')
-    .argument('<name>')
+  dataOptions(policy.command('show').argument('<name>'))
     .description('show a policy and the VMs it selects now')
-    .option('--data <dir>', DATA_HELP)
-    .option('--store <dir>', 'storage unit (default: <data>/store)')
-    .option('--json', 'JSON output')
     .action(async (name: string, flags: PolicyFlags) => {
       await withService(flags, async (service) => {
         const found = service.getPolicy(name);
@@ -202,12 +181,8 @@ export function registerPolicyCommands(program: Command): void {
       });
     });
 
-  policy
-    .command('delete')
-    .argument('<name>')
+  dataOptions(policy.command('delete').argument('<name>'), false)
     .description('delete a policy (its images stay until they expire)')
-    .option('--data <dir>', DATA_HELP)
-    .option('--store <dir>', 'storage unit (default: <data>/store)')
     .action(async (name: string, flags: PolicyFlags) => {
       await withService(flags, async (service) => {
         if (!service.deletePolicy(name))

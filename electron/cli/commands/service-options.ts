@@ -1,8 +1,17 @@
 import os from 'node:os';
 import path from 'node:path';
+import type { Command } from 'commander';
 import type { TesseraService } from '../../engine/service.js';
 
-export const DATA_HELP = 'data directory (default: $TESSERA_DATA or ~/.local/share/tessera)';
+const DATA_HELP = 'data directory (default: $TESSERA_DATA or ~/.local/share/tessera)';
+
+/** The options every command on the data directory takes: --data, --store, and --json. */
+export function dataOptions(command: Command, json = true): Command {
+  command
+    .option('--data <dir>', DATA_HELP)
+    .option('--store <dir>', 'storage unit (default: <data>/store)');
+  return json ? command.option('--json', 'JSON output') : command;
+}
 
 /** Tessera's data directory: tessera.conf, the storage unit, job files. */
 export function defaultDataDir(): string {

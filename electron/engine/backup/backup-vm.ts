@@ -3,7 +3,13 @@ import { STATUS, statusForError } from '../../../shared/status-codes.js';
 import { defaultHostCount } from '../hosts/host-pool.js';
 import type { ImageManifest } from '../store/manifest.js';
 import { reconcileCatalog } from './expire.js';
-import { VmBackup, checkBlockSize, type JobLogger, type VmBackupRequest } from './vm-backup.js';
+import {
+  DEFAULT_BLOCK_SIZE,
+  VmBackup,
+  checkBlockSize,
+  type JobLogger,
+  type VmBackupRequest,
+} from './vm-backup.js';
 import { RelayedPool, runWorkload } from './workload.js';
 
 export { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE } from './vm-backup.js';
@@ -38,7 +44,8 @@ export interface BackupResult {
  */
 export async function backupVm(request: BackupRequest): Promise<BackupResult> {
   const { store, catalog } = request;
-  checkBlockSize(request.blockSize ?? 64 * 1024);
+  // Before the job exists: a bad request makes no job row.
+  checkBlockSize(request.blockSize ?? DEFAULT_BLOCK_SIZE);
   const jobId = catalog.createJob({ kind: 'backup', client: request.client });
   // The job log must never hide what it reports: a log line that cannot be written is dropped.
   const log: JobLogger = (level, message) => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../../shared/jobs.js';
-import type { Policy } from '../../../shared/policy.js';
+import { newPolicy, type Policy } from '../../../shared/policy.js';
 import { STATUS } from '../../../shared/status-codes.js';
 import { Catalog } from '../../../electron/engine/catalog/catalog.js';
 import { startCompoundJob } from '../../../electron/engine/jobs/compound-job.js';
@@ -56,15 +56,7 @@ async function makeVm(
 
 function policy(name: string, overrides: Partial<Policy> = {}): Policy {
   return {
-    name,
-    enabled: true,
-    selection: { kind: 'query', query: 'name startswith "vm"' },
-    accelerator: true,
-    forcedRescanEvery: null,
-    snapshotFirst: false,
-    hosts: null,
-    streamsPerHost: null,
-    schedules: [],
+    ...newPolicy(name, { kind: 'query', query: 'name startswith "vm"' }),
     ...overrides,
   };
 }
