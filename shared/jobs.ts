@@ -47,13 +47,24 @@ export interface JobProgress {
   readonly etaSeconds: number | null;
 }
 
+export type LogLevel = 'info' | 'warning' | 'error';
+
+export interface JobLogEntry {
+  readonly id: number;
+  readonly jobId: number;
+  /** Unix milliseconds. */
+  readonly at: number;
+  readonly level: LogLevel;
+  readonly message: string;
+}
+
 export type JobEvent =
   | { readonly type: 'job-started'; readonly job: JobInfo }
   | { readonly type: 'job-progress'; readonly progress: JobProgress }
   | {
       readonly type: 'job-log';
       readonly jobId: number;
-      readonly level: 'info' | 'warning' | 'error';
+      readonly level: LogLevel;
       readonly message: string;
       readonly at: number;
     }

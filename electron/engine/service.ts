@@ -11,10 +11,13 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError } from '../../shared/errors.js';
+import type { ApiEvent, Dashboard, ProtectedVm } from '../../shared/api.js';
+import type { ImageRow, StorageSummary } from '../../shared/images.js';
 import type { InventoryScan, InventorySource, InventoryVm } from '../../shared/inventory.js';
-import type { JobEvent, JobInfo } from '../../shared/jobs.js';
+import type { JobInfo } from '../../shared/jobs.js';
 import {
   describeIssues,
+  newPolicy,
   newSourceSchema,
   policySchema,
   type NewSource,
@@ -26,7 +29,7 @@ import { STATUS } from '../../shared/status-codes.js';
 import { parseVmQuery, selectVms } from '../../shared/vm-query.js';
 import { expireImages } from './backup/expire.js';
 import { Catalog } from './catalog/catalog.js';
-import type { ImageRow, JobLogRow } from './catalog/types.js';
+import type { JobLogRow } from './catalog/types.js';
 import {
   checkHostConfig,
   readHostConfig,
@@ -34,7 +37,12 @@ import {
   type HostConfig,
 } from './hosts/host-config.js';
 import { scanSources } from './inventory/index.js';
-import { startCompoundJob, type CompoundJob, type CompoundOutcome } from './jobs/compound-job.js';
+import {
+  startCompoundJob,
+  type CompoundJob,
+  type CompoundOutcome,
+  type VmOutcome,
+} from './jobs/compound-job.js';
 import { JobRecorder, jobInfoOf } from './jobs/job-recorder.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { VmLocks } from './jobs/vm-locks.js';
@@ -46,7 +54,10 @@ import { Verifier, type VerifyReport } from './store/verify.js';
 
 const CANCEL_POLL_MS = 500;
 
-export type ServiceEvent = JobEvent | { readonly type: 'inventory-changed' };
+export type ServiceEvent = ApiEvent;
+
+/** The policy name one-click backups run under (a stored policy may not take it). */
+export const BACKUP_NOW_POLICY = 'backup-now';
 export type ServiceListener = (event: ServiceEvent) => void;
 
 export interface ServiceOptions {
@@ -80,18 +91,7 @@ export interface JobTree {
   readonly children: readonly JobInfo[];
 }
 
-export interface StorageSummary {
-  readonly images: number;
-  readonly clients: number;
-  /** Bytes of disk the images cover (sum of virtual sizes). */
-  readonly protectedBytes: number;
-  /** Bytes read over all backups. */
-  readonly readBytes: number;
-  /** Compressed bytes the images added to the storage unit. */
-  readonly storedBytes: number;
-  /** protectedBytes / storedBytes: how much the storage unit saves (1 when empty). */
-  readonly deduplicationRatio: number;
-}
+export type { StorageSummary } from '../../shared/images.js';
 
 export class TesseraService {
   private readonly listeners = new Set<ServiceListener>();
@@ -143,6 +143,11 @@ export class TesseraService {
 
   get configFile(): string {
     return path.join(this.dataDir, 'tessera.conf');
+  }
+
+  /** Where first-run sample VMs are made (a folder inventory source of their own). */
+  get sampleDir(): string {
+    return path.join(this.dataDir, 'sample-vms');
   }
 
   get jobsDir(): string {
@@ -224,14 +229,23 @@ export class TesseraService {
     const parsed = policySchema.safeParse(input);
     if (!parsed.success) throw new TesseraError('BAD_REQUEST', describeIssues(parsed.error));
     const policy = parsed.data;
+    if (policy.name === BACKUP_NOW_POLICY) {
+      throw new TesseraError(
+        'BAD_REQUEST',
+        `"${BACKUP_NOW_POLICY}" is the name one-click backups run under; choose another policy name`,
+      );
+    }
     // A VmQueryError (BAD_REQUEST) keeps its position for the query editor.
     if (policy.selection.kind === 'query') parseVmQuery(policy.selection.query);
     this.catalog.savePolicy(policy, mode);
+    this.emit({ type: 'policies-changed' });
     return policy;
   }
 
   deletePolicy(name: string): boolean {
-    return this.catalog.deletePolicy(name);
+    const deleted = this.catalog.deletePolicy(name);
+    if (deleted) this.emit({ type: 'policies-changed' });
+    return deleted;
   }
 
   // --- jobs --------------------------------------------------------------------------------
@@ -250,6 +264,28 @@ export class TesseraService {
       }
     }
     return this.startJob(policy, schedule, options.full ?? false, null);
+  }
+
+  /**
+   * A one-click backup: a compound job over the named VMs (inventory IDs), or every VM of the
+   * inventory, with the default policy settings (Accelerator on, hosts from tessera.conf).
+   */
+  async backupNow(vmIds?: readonly string[]): Promise<RunningJob> {
+    const { vms } = await this.inventory();
+    const known = new Set(vms.map((vm) => vm.id));
+    const unknown = (vmIds ?? []).filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new TesseraError(
+        'BAD_REQUEST',
+        `no VM with ID ${unknown.join(', ')} in the inventory; scan the sources again`,
+      );
+    }
+    const ids = vmIds ?? vms.map((vm) => vm.id);
+    if (ids.length === 0) {
+      throw new TesseraError('BAD_REQUEST', 'there is no VM to back up: add an inventory source');
+    }
+    const policy = newPolicy(BACKUP_NOW_POLICY, { kind: 'list', vms: [...ids] });
+    return this.startJob(policy, null, false, null);
   }
 
   private startJob(
@@ -380,6 +416,59 @@ export class TesseraService {
     return this.scheduler.upcoming(limit);
   }
 
+  // --- dashboard ---------------------------------------------------------------------------
+
+  /** Every inventory VM with its newest image and last attempt, storage and what comes next. */
+  async dashboard(): Promise<Dashboard> {
+    const scan = await this.inventory();
+    const sourceNames = new Map(this.listSources().map((s) => [s.id, s.name]));
+    const newestImage = new Map<string, ImageRow>();
+    for (const image of this.catalog.listImages()) {
+      const vmId = image.vm?.['id'];
+      if (typeof vmId !== 'string') continue;
+      const seen = newestImage.get(vmId);
+      if (!seen || image.createdAt > seen.createdAt) newestImage.set(vmId, image);
+    }
+    const lastAttempt = new Map<string, ProtectedVm['lastAttempt']>();
+    const running = this.catalog.listJobs({ parentId: null, state: 'running' }).map(jobInfoOf);
+    for (const job of this.catalog.listJobs({ parentId: null, limit: 500 })) {
+      if (job.kind !== 'compound' || job.endedAt === null) continue;
+      const outcomes = job.detail?.['vms'];
+      if (!Array.isArray(outcomes)) continue;
+      for (const outcome of outcomes as VmOutcome[]) {
+        if (lastAttempt.has(outcome.id)) continue;
+        lastAttempt.set(outcome.id, {
+          jobId: job.id,
+          statusCode: outcome.statusCode,
+          endedAt: job.endedAt,
+          message: outcome.message,
+        });
+      }
+    }
+    const vms = scan.vms.map((vm): ProtectedVm => {
+      const image = newestImage.get(vm.id);
+      return {
+        id: vm.id,
+        name: vm.name,
+        sourceName: sourceNames.get(vm.sourceId) ?? String(vm.sourceId),
+        diskCount: vm.disks.length,
+        sizeBytes: vm.disks.reduce((sum, disk) => sum + (disk.virtualSize ?? 0), 0),
+        lastImage: image
+          ? { backupId: image.backupId, createdAt: image.createdAt, kind: image.kind }
+          : null,
+        lastAttempt: lastAttempt.get(vm.id) ?? null,
+        runningJobId: this.locks.holderOf(vm.id),
+      };
+    });
+    return {
+      vms,
+      storage: this.storageSummary(),
+      upcoming: this.upcomingRuns(5),
+      running,
+      problems: scan.problems,
+    };
+  }
+
   // --- images, restore, storage ------------------------------------------------------------
 
   listImages(filter: { client?: string } = {}): ImageRow[] {
@@ -439,6 +528,7 @@ export class TesseraService {
     checkHostConfig(next);
     await writeHostConfig(this.configFile, next);
     this.hostConfig = next;
+    this.emit({ type: 'hosts-changed' });
     return next;
   }
 

@@ -5,58 +5,9 @@
  * inventory sources are returned as the shared contract types (shared/policy.ts,
  * shared/inventory.ts).
  */
-import type { DiskFormat } from '../disk/types.js';
-import type { ImageManifest, VmMetadata } from '../store/manifest.js';
+import type { JobLogEntry, LogLevel } from '../../../shared/jobs.js';
 
-export type ImageKind = ImageManifest['kind'];
-
-/** One disk of one image: what the backup of that disk recorded. */
-export interface ImageDiskRow {
-  /** Position of the disk in the VM (0 = boot disk). */
-  readonly position: number;
-  readonly diskKey: string;
-  /**
-   * The disk's name, path, format and identity as of its newest recorded image (the catalog
-   * keeps one row per disk); the image's own manifest holds the values of its day.
-   */
-  readonly name: string;
-  readonly sourcePath: string;
-  readonly sourceFormat: DiskFormat;
-  readonly identity: string | null;
-  /** Backup ID whose track log this disk's backup compared against; null for a full backup. */
-  readonly previousBackupId: string | null;
-  /** The disk's virtual size in this image. */
-  readonly virtualSize: number;
-  readonly blockSize: number;
-  readonly blockCount: number;
-  readonly forcedRescan: boolean;
-  readonly bytesRead: number;
-  readonly blocksChanged: number;
-  readonly blocksUnchanged: number;
-  readonly blocksZero: number;
-  readonly bytesStored: number;
-  readonly bytesDeduplicated: number;
-  readonly bytesLinked: number;
-}
-
-export interface ImageRow {
-  /** `<client>_<unix seconds>`. */
-  readonly backupId: string;
-  readonly client: string;
-  /** Unix seconds. */
-  readonly createdAt: number;
-  readonly kind: ImageKind;
-  readonly previousBackupId: string | null;
-  /** Unix seconds after which the image may be expired; null keeps it until deleted. */
-  readonly expiresAt: number | null;
-  readonly vm: VmMetadata | null;
-  readonly diskCount: number;
-  /** Sums over the image's disks. */
-  readonly bytesRead: number;
-  readonly bytesStored: number;
-  /** In position order. */
-  readonly disks: readonly ImageDiskRow[];
-}
+export type { ImageDiskRow, ImageKind, ImageRow } from '../../../shared/images.js';
 
 export interface ClientRow {
   readonly name: string;
@@ -87,8 +38,8 @@ export type JobState = (typeof JOB_STATES)[number];
 /** The states a job ends in. */
 export type FinalJobState = Exclude<JobState, 'queued' | 'running'>;
 
-export const LOG_LEVELS = ['info', 'warning', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_LEVELS = ['info', 'warning', 'error'] as const satisfies readonly LogLevel[];
+export type { LogLevel };
 
 /** Free-form, JSON-serialisable facts about a job (options, totals, the failing disk...). */
 export type JobDetail = Readonly<Record<string, unknown>>;
@@ -112,14 +63,8 @@ export interface JobRow {
   readonly policy: string | null;
 }
 
-export interface JobLogRow {
-  readonly id: number;
-  readonly jobId: number;
-  /** Unix milliseconds. */
-  readonly at: number;
-  readonly level: LogLevel;
-  readonly message: string;
-}
+/** A job log line (the shared contract's JobLogEntry). */
+export type JobLogRow = JobLogEntry;
 
 export interface NewJob {
   readonly kind: JobKind;

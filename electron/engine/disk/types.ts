@@ -6,7 +6,9 @@
  * fields are decoded as bigint and range-checked before they become numbers.
  */
 
-export type DiskFormat = 'raw' | 'vhd' | 'vhdx';
+import type { DiskFormat } from '../../../shared/images.js';
+
+export type { DiskFormat };
 export type DiskSubformat = 'fixed' | 'dynamic' | 'differencing';
 
 /**

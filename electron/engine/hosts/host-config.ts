@@ -14,17 +14,10 @@
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { TesseraError } from '../../../shared/errors.js';
+import { MAX_HOSTS, MAX_STREAMS_PER_HOST, type HostConfig } from '../../../shared/hosts.js';
 import { writeFileDurably } from '../store/fs-durable.js';
 
-export interface HostConfig {
-  /** Backup hosts: each runs one child job of a compound job. */
-  readonly hosts: number;
-  /** Disks (streams) each host reads at once: NO_OF_BACKUP_STREAMS_PER_NODE. */
-  readonly streamsPerHost: number;
-}
-
-export const MAX_HOSTS = 64;
-export const MAX_STREAMS_PER_HOST = 64;
+export { MAX_HOSTS, MAX_STREAMS_PER_HOST, type HostConfig };
 
 export function defaultHostConfig(): HostConfig {
   return { hosts: Math.min(MAX_HOSTS, Math.max(1, os.availableParallelism())), streamsPerHost: 1 };

@@ -67,10 +67,25 @@ export interface CompoundJobRequest {
   readonly scan?: (sources: readonly InventorySource[]) => Promise<InventoryScan>;
 }
 
+/**
+ * What one run did for one VM, kept in the parent job's detail (`vms`), so the app can show
+ * each VM's last attempt without reading logs.
+ */
+export interface VmOutcome {
+  readonly id: string;
+  readonly name: string;
+  readonly statusCode: number;
+  /** The committed image; null when none was. */
+  readonly backupId: string | null;
+  /** Why it failed or was skipped; null on success. */
+  readonly message: string | null;
+}
+
 export interface CompoundOutcome {
   readonly jobId: number;
   readonly statusCode: number;
   readonly images: readonly string[];
+  readonly vms: readonly VmOutcome[];
   readonly children: readonly { readonly jobId: number; readonly statusCode: number }[];
 }
 
@@ -129,6 +144,7 @@ class CompoundRun {
   private readonly childProgress = new Map<number, WorkloadProgress>();
   private readonly startedAt: number;
   private readonly locked: string[] = [];
+  private readonly vmOutcomes = new Map<string, VmOutcome>();
 
   constructor(
     private readonly request: CompoundJobRequest,
@@ -149,19 +165,36 @@ class CompoundRun {
     this.status = worseStatus(this.status, code);
   }
 
+  /** The first outcome of a VM stands: a later, generic one must not hide the real cause. */
+  private outcome(
+    vm: InventoryVm,
+    statusCode: number,
+    message: string | null,
+    backupId = null as string | null,
+  ): void {
+    if (this.vmOutcomes.has(vm.id)) return;
+    this.vmOutcomes.set(vm.id, { id: vm.id, name: vm.name, statusCode, backupId, message });
+  }
+
   private log(jobId: number, level: 'info' | 'warning' | 'error', message: string): void {
     this.request.recorder.log(jobId, level, message);
   }
 
   async run(): Promise<CompoundOutcome> {
     const { recorder } = this.request;
+    let selected: InventoryVm[] = [];
     try {
-      const selected = await this.discover();
+      selected = await this.discover();
       if (selected.length > 0) await this.backUp(selected);
     } catch (error) {
       this.log(this.parentId, 'error', messageOf(error));
       this.worse(statusOfFailure(error, this.signal));
     } finally {
+      // A VM the run never settled (the window closed, the job was cancelled or failed first)
+      // gets the job's status.
+      for (const vm of selected)
+        this.outcome(vm, this.status, 'the job ended before this VM was backed up');
+
       for (const vmId of this.locked) this.request.locks.unlock(vmId, this.parentId);
     }
     if (this.childProgress.size > 0) {
@@ -172,12 +205,14 @@ class CompoundRun {
       hosts: this.hostCount,
       streams: this.streams,
       images: this.images,
+      vms: [...this.vmOutcomes.values()],
       ...this.totals(),
     });
     return {
       jobId: this.parentId,
       statusCode: this.status,
       images: this.images,
+      vms: [...this.vmOutcomes.values()],
       children: this.childOutcomes,
     };
   }
@@ -199,6 +234,7 @@ class CompoundRun {
       const skipped: { vm: string; reason: string }[] = [];
       const skip = (vm: InventoryVm, reason: string, code: number): void => {
         skipped.push({ vm: vm.name, reason });
+        this.outcome(vm, code, reason);
         this.log(id, code === STATUS.PARTIAL.code ? 'warning' : 'error', `${vm.name}: ${reason}`);
         status = worseStatus(status, code);
       };
@@ -310,7 +346,9 @@ class CompoundRun {
         runs.push({ vm, backup, pending: backup.disks.length, failure: null });
       } catch (error) {
         this.log(this.parentId, 'error', `${vm.name}: not backed up: ${messageOf(error)}`);
-        this.worse(statusOfFailure(error, this.signal, 'open'));
+        const code = statusOfFailure(error, this.signal, 'open');
+        this.outcome(vm, code, messageOf(error));
+        this.worse(code);
       }
     }
     return runs;
@@ -441,15 +479,25 @@ class CompoundRun {
       if (run.failure) {
         await run.backup.discard();
         this.log(childId, 'error', `${run.vm.name}: not backed up: ${run.failure.message}`);
+        this.outcome(run.vm, statusOfFailure(run.failure, this.signal), run.failure.message);
         return STATUS.SUCCESS.code; // the failing disk already counted against its child
       }
       const manifest = await run.backup.finish();
       this.images.push(manifest.backupId);
       this.log(childId, 'info', `${run.vm.name}: image ${manifest.backupId} committed`);
+      const changed = run.backup.disks.some((disk) => disk.changedWhileRead);
+      this.outcome(
+        run.vm,
+        changed ? STATUS.DISK_CHANGED.code : STATUS.SUCCESS.code,
+        changed ? STATUS.DISK_CHANGED.message : null,
+        manifest.backupId,
+      );
       return STATUS.SUCCESS.code;
     } catch (error) {
       this.log(childId, 'error', `${run.vm.name}: image not committed: ${messageOf(error)}`);
-      return statusOfFailure(error, this.signal);
+      const code = statusOfFailure(error, this.signal);
+      this.outcome(run.vm, code, messageOf(error));
+      return code;
     }
   }
 

@@ -10,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import type { GcReport } from '../../../shared/images.js';
 import { DIGEST_BYTES, digestHex, isZeroDigest } from './digest.js';
 import { fsyncDirectorySync } from './fs-durable.js';
 import type { PackRow } from './block-index.js';
@@ -27,14 +28,7 @@ export interface GcOptions {
   readonly repackThreshold?: number;
 }
 
-export interface GcReport {
-  readonly liveImages: number;
-  readonly liveBlocks: number;
-  readonly packsDeleted: number;
-  readonly packsRepacked: number;
-  readonly blocksRemoved: number;
-  readonly bytesReclaimed: number;
-}
+export type { GcReport } from '../../../shared/images.js';
 
 /**
  * Garbage collection: mark, then sweep.

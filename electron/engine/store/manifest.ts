@@ -71,11 +71,10 @@ export interface DiskImageManifest {
   readonly stats: DiskImageStats;
 }
 
+import type { VmMetadata } from '../../../shared/images.js';
+
 /** Where a restore to the original location puts things, and what the VM was. */
-export interface VmMetadata {
-  readonly name: string;
-  readonly [key: string]: unknown;
-}
+export type { VmMetadata };
 
 export interface ImageManifest {
   readonly format: 'tessera-image';

@@ -1,26 +1,10 @@
 import type { ErrorCode } from '../../../shared/errors.js';
+import type { VerifyProblem, VerifyReport } from '../../../shared/images.js';
 import { DIGEST_BYTES, digestHex, isZeroDigest } from './digest.js';
 import { StoreError } from './errors.js';
 import type { Store } from './store.js';
 
-export interface VerifyProblem {
-  readonly backupId: string;
-  /** Disk position and name within the image; null when the image itself is unreadable. */
-  readonly position: number | null;
-  readonly disk: string | null;
-  /** Byte offset of the block in the virtual disk. */
-  readonly offset: number | null;
-  readonly digest: string | null;
-  readonly code: ErrorCode;
-  readonly detail: string;
-}
-
-export interface VerifyReport {
-  readonly backupId: string;
-  readonly blocksChecked: number;
-  readonly bytesChecked: number;
-  readonly problems: readonly VerifyProblem[];
-}
+export type { VerifyProblem, VerifyReport } from '../../../shared/images.js';
 
 export interface VerifyOptions {
   readonly onProgress?: (doneBytes: number, totalBytes: number) => void;

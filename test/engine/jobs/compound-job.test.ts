@@ -80,7 +80,7 @@ async function setUp(
   service.addSource({ kind: 'folder', path: path.join(base, 'vms') });
   const events: JobEvent[] = [];
   service.subscribe((event) => {
-    if (event.type !== 'inventory-changed') events.push(event);
+    if (event.type.startsWith('job-')) events.push(event as JobEvent);
   });
   return { service, events, files, data };
 }
