@@ -45,7 +45,7 @@ export default tseslint.config(
     'electron/engine is plain Node: it never imports electron, the shells around it, or the renderer.',
   ),
   layer(
-    ['electron/cli/**', 'electron/server/**'],
+    ['electron/cli/**', 'electron/server/**', 'electron/api/**'],
     ['electron', 'electron/*', '**/main/**', '**/preload/**', '**/renderer/**'],
     'The CLI and headless server run without Electron.',
   ),
