@@ -6,6 +6,7 @@ import { registerHostCommands } from './commands/hosts.js';
 import { registerInventoryCommands } from './commands/inventory.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerServeCommand } from './commands/serve.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { isInterruption } from './interrupt.js';
 
@@ -25,6 +26,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerPolicyCommands(program);
   registerJobCommands(program, (code) => (exitCode = code));
   registerHostCommands(program);
+  registerServeCommand(program);
   try {
     await program.parseAsync(argv as string[], { from: 'node' });
     return exitCode;

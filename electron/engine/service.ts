@@ -11,7 +11,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError } from '../../shared/errors.js';
-import type { ApiEvent, Dashboard, ProtectedVm } from '../../shared/api.js';
+import type { ApiEvent, Dashboard, ProtectedVm, SampleVm } from '../../shared/api.js';
 import type { ImageRow, StorageSummary } from '../../shared/images.js';
 import type { InventoryScan, InventorySource, InventoryVm } from '../../shared/inventory.js';
 import type { JobInfo } from '../../shared/jobs.js';
@@ -46,6 +46,7 @@ import {
 import { JobRecorder, jobInfoOf } from './jobs/job-recorder.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { VmLocks } from './jobs/vm-locks.js';
+import { createSampleVm } from './sample/sample-vm.js';
 import { restoreImage, type RestoredDisk, type RestoreRequest } from './restore/restore-image.js';
 import { collectGarbage, type GcReport } from './store/gc.js';
 import { isProcessAlive } from './store/process-alive.js';
@@ -203,6 +204,19 @@ export class TesseraService {
   /** The last full scan, or a new one when there is none yet. */
   async inventory(): Promise<InventoryScan> {
     return this.lastScan ?? this.scanInventory();
+  }
+
+  /**
+   * First run: a small sample VM (a dynamic VHDX holding a real file system) in the data
+   * directory, with a folder source of its own, so a new user can back up and restore at once.
+   */
+  async createSampleVm(): Promise<SampleVm> {
+    const made = await createSampleVm(this.sampleDir);
+    const source =
+      this.listSources().find((s) => s.kind === 'folder' && s.path === this.sampleDir) ??
+      this.addSource({ kind: 'folder', path: this.sampleDir, name: 'samples' });
+    await this.scanInventory();
+    return { source, name: made.name, folder: made.folder, diskPath: made.diskPath };
   }
 
   /** The VMs a selection (list or query) picks from the current inventory. */
