@@ -87,7 +87,10 @@ export function fatGeometry(totalSectors: number, options: FatGeometryOptions = 
   };
 }
 
-/** fatgen103's FAT16 table (DskTableFAT16), with 1 sector below its 8400-sector floor. */
+/**
+ * fatgen103's FAT16 table (DskTableFAT16), with 1 sector below its 8400-sector floor, and its
+ * 2 GiB top lowered to what 64-sector clusters can really count (FATs and root take some).
+ */
 function defaultSectorsPerCluster(totalSectors: number): number {
   const table: Array<[number, number]> = [
     [8400, 1],
@@ -96,7 +99,7 @@ function defaultSectorsPerCluster(totalSectors: number): number {
     [524288, 8],
     [1048576, 16],
     [2097152, 32],
-    [4194304, 64],
+    [FAT16_MAX_CLUSTERS * 64, 64],
   ];
   for (const [limit, spc] of table) if (totalSectors <= limit) return spc;
   throw new TesseraError(

@@ -47,6 +47,8 @@ export function buildFatVolume(options: FatVolumeOptions): FatVolume {
 /** Writes the volume into `target` (zero-filled, totalSectors × 512 bytes long). */
 export function writeFatVolume(target: Buffer, options: FatVolumeOptions): FatGeometry {
   const geometry = fatGeometry(options.totalSectors, options);
+  if (target.byteLength !== geometry.totalSectors * SECTOR_SIZE)
+    throw new RangeError(`the target holds ${target.byteLength} bytes, not the volume's size`);
   const label = volumeLabel(options.label);
   const hasLabel = options.label !== undefined && options.label !== '';
   const root = buildTree(options.files);
@@ -127,7 +129,7 @@ function writeFat(fat: Buffer, geometry: FatGeometry, root: DirNode): void {
   const set =
     geometry.type === 12
       ? (cluster: number, value: number): void => setFat12(fat, cluster, value)
-      : (cluster: number, value: number): void => fat.writeUInt16LE(value, cluster * 2);
+      : (cluster: number, value: number): void => void fat.writeUInt16LE(value, cluster * 2);
   set(0, (endOfChain & ~0xff) | MEDIA_FIXED_DISK);
   // FAT[1] all ones: on FAT16 its top bits also say "cleanly unmounted, no disk errors".
   set(1, endOfChain);
@@ -197,7 +199,7 @@ function clusterOffset(geometry: FatGeometry, cluster: number): number {
 }
 
 /** DOS mixes the date and time into the serial number; so do we, so a rebuild is identical. */
-function volumeIdFrom(time: Date): number {
+export function volumeIdFrom(time: Date): number {
   const stamp = dosTimestamp(time);
   return (((stamp.date << 16) | stamp.time) ^ Math.floor(time.getTime() / 1000)) >>> 0;
 }
