@@ -1,0 +1,3 @@
+export function HostsScreen() {
+  return <div className="screen">HostsScreen</div>;
+}

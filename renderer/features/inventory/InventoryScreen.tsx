@@ -1,0 +1,3 @@
+export function InventoryScreen() {
+  return <div className="screen">InventoryScreen</div>;
+}

@@ -1,0 +1,3 @@
+export function StorageScreen() {
+  return <div className="screen">StorageScreen</div>;
+}
