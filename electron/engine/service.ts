@@ -181,12 +181,14 @@ export class TesseraService {
     const parsed = newSourceSchema.safeParse(input);
     if (!parsed.success) throw new TesseraError('BAD_REQUEST', describeIssues(parsed.error));
     const source = this.catalog.addSource({ ...parsed.data, path: path.resolve(parsed.data.path) });
+    this.lastScan = null; // the next inventory() scans again, new source included
     this.emit({ type: 'inventory-changed' });
     return source;
   }
 
   removeSource(idOrName: number | string): boolean {
     const removed = this.catalog.removeSource(idOrName);
+    if (removed) this.lastScan = null;
     if (removed) this.emit({ type: 'inventory-changed' });
     return removed;
   }

@@ -103,6 +103,8 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
+      // Reading on (and dropping) lets the client see the 413 instead of a reset connection.
+      request.resume();
       throw new HttpError(413, { code: 'BAD_REQUEST', message: 'the request body is too large' });
     }
     chunks.push(chunk);
@@ -116,6 +118,15 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
       code: 'BAD_REQUEST',
       message: 'the request body is not valid JSON',
     });
+  }
+}
+
+/** The request target as a URL; null when it is not one (`//`, `//:99999`): a bad request. */
+function requestUrl(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
   }
 }
 
@@ -163,7 +174,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
   const server = createServer((request, response) => {
     void (async () => {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      const url = requestUrl(request);
+      if (!url) {
+        return sendError(response, 400, { code: 'BAD_REQUEST', message: 'malformed URL' });
+      }
       if (!isOwnHost(request, port)) {
         return sendError(response, 403, {
           code: 'UNAUTHORIZED',
@@ -193,10 +207,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
   const events = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const url = requestUrl(request);
     const refuse = (status: string): void => {
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
+    if (!url) return refuse('400 Bad Request');
     if (url.pathname !== EVENTS_PATH) return refuse('404 Not Found');
     if (!isOwnHost(request, port)) return refuse('403 Forbidden');
     if (!isAuthorized(request, url, token)) return refuse('401 Unauthorized');

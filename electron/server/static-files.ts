@@ -39,7 +39,8 @@ export interface StaticFile {
 }
 
 /** The file for a URL path, index.html for an unknown route, or null when the build is missing. */
-export async function staticFile(root: string, urlPath: string): Promise<StaticFile | null> {
+export async function staticFile(folder: string, urlPath: string): Promise<StaticFile | null> {
+  const root = path.resolve(folder);
   const relative = path.normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
   const resolved = path.resolve(root, relative);
   const inside = resolved === root || resolved.startsWith(root + path.sep);
