@@ -55,7 +55,7 @@ export function isAppUrl(url: string): boolean {
   }
   return (
     parsed.protocol === `${APP_SCHEME}:` &&
-    parsed.hostname === APP_HOST &&
+    parsed.hostname.toLowerCase() === APP_HOST &&
     parsed.port === '' &&
     parsed.username === '' &&
     parsed.password === ''
@@ -85,14 +85,12 @@ export function resolveAppRequest(
   rootDir: string,
   paths: path.PlatformPath = path,
 ): AppRequest {
-  const prefix = `${APP_ORIGIN}/`;
-  if (!url.toLowerCase().startsWith(prefix)) {
+  if (!isAppUrl(url) || !url.toLowerCase().startsWith(APP_ORIGIN)) {
     return { ok: false, status: 404, reason: 'not an app URL' };
   }
-  if (CLIMBING.test(url.slice(prefix.length - 1))) {
+  if (CLIMBING.test(url.slice(APP_ORIGIN.length))) {
     return { ok: false, status: 403, reason: 'path climbs out of the app' };
   }
-  if (!isAppUrl(url)) return { ok: false, status: 404, reason: 'not an app URL' };
 
   let pathname: string;
   try {
@@ -103,9 +101,10 @@ export function resolveAppRequest(
   if (pathname.includes('\0')) return { ok: false, status: 400, reason: 'NUL in path' };
 
   const segments = pathname.split(/[/\\]/).filter((segment) => segment !== '' && segment !== '.');
-  // `..` can still appear after decoding (e.g. double encoding); `:` would let a Windows
-  // drive letter or alternate data stream into the path. The built renderer has neither.
-  if (segments.some((segment) => segment === '..' || segment.includes(':'))) {
+  // `..` can still appear after decoding; a `%` left after decoding is double encoding, which
+  // a later layer might decode into one; `:` would let a Windows drive letter or an
+  // alternate data stream into the path. The renderer build has none of them.
+  if (segments.some((s) => s === '..' || s.includes(':') || s.includes('%'))) {
     return { ok: false, status: 403, reason: 'path climbs out of the app' };
   }
   // The app's own routes (no file extension) all load the single-page entry.
