@@ -158,18 +158,22 @@ function createMainWindow(): BrowserWindow {
   const window = windows.create(bounds);
   if (maximized) window.maximize();
 
-  const save = debounce(() => {
+  const writeState = () => {
     if (window.isDestroyed()) return;
     const state = { bounds: window.getNormalBounds(), maximized: window.isMaximized() };
     saveWindowState(stateFile, state).catch((error: unknown) =>
       log(`tessera: could not save the window state: ${String(error)}`),
     );
-  }, 500);
+  };
+  const save = debounce(writeState, 500);
   for (const event of ['move', 'resize', 'maximize', 'unmaximize'] as const) {
     window.on(event as 'move', save);
   }
-  // The last move or resize is written before the window goes.
-  window.on('close', () => save.flush());
+  // Written as the window goes, whatever is pending.
+  window.on('close', () => {
+    save.cancel();
+    writeState();
+  });
   return window;
 }
 

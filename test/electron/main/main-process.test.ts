@@ -1,0 +1,177 @@
+/**
+ * main.ts itself, wired to a fake Electron (fake-electron.ts) and a real engine service on a
+ * scratch userData: the scheme is registered before ready, the window comes from the secure
+ * factory, the API answers our window's top frame and refuses others, the protocol handler
+ * refuses traversal with the CSP on every response, permissions are denied, popups go to the
+ * browser only for web links, the tray shows the status, and quitting closes the service
+ * before the app exits.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { API_METHODS } from '../../../shared/api.js';
+import { CONTENT_SECURITY_POLICY } from '../../../electron/main/csp.js';
+import { FORCED_WEB_PREFERENCES } from '../../../electron/main/window-options.js';
+import { scratchDir } from '../../helpers/scratch.js';
+import * as fake from './fake-electron.js';
+
+vi.mock('electron', async () => (await import('./fake-electron.js')).electron);
+
+let cleanup: () => Promise<void>;
+let window: fake.FakeBrowserWindow;
+const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+
+beforeAll(async () => {
+  const scratch = await scratchDir('tessera-main-');
+  cleanup = scratch.cleanup;
+  fake.app.userData = scratch.dir;
+  await import('../../../electron/main/main.js');
+  await vi.waitFor(() => expect(fake.FakeBrowserWindow.all).toHaveLength(1), { timeout: 10_000 });
+  window = fake.FakeBrowserWindow.all[0]!;
+});
+
+afterAll(async () => {
+  // If a test failed before quitting, still close the service so the scratch dir can go.
+  if (fake.app.exitCodes.length === 0) fake.app.emit('before-quit', { preventDefault() {} });
+  await vi.waitFor(() => expect(fake.app.exitCodes.length).toBeGreaterThan(0));
+  await cleanup();
+});
+
+const invoke = (channel: string, frame: unknown, ...args: unknown[]) => {
+  const handler = fake.ipcMain.handlers.get(channel);
+  if (!handler) throw new Error(`no handler for ${channel}`);
+  return handler({ senderFrame: frame, sender: window.webContents }, ...args);
+};
+
+describe('main process', () => {
+  it('registers tessera:// as a privileged standard, secure scheme', () => {
+    expect(fake.protocol.privileged).toEqual([
+      expect.objectContaining({
+        scheme: 'tessera',
+        privileges: expect.objectContaining({ standard: true, secure: true }),
+      }),
+    ]);
+  });
+
+  it('opens the app in a window made by the secure factory', () => {
+    expect(window.options['webPreferences']).toMatchObject(FORCED_WEB_PREFERENCES);
+    expect(window.webContents.getURL()).toBe('tessera://app/index.html');
+    expect(existsSync(path.join(fake.app.userData, 'data', 'store'))).toBe(true);
+  });
+
+  it('binds every API method and answers our window’s top frame', async () => {
+    for (const method of API_METHODS)
+      expect(fake.ipcMain.handlers.has(`tessera:${method}`)).toBe(true);
+    expect(await invoke('tessera:app.info', window.webContents.mainFrame, {})).toMatchObject({
+      ok: true,
+      result: {
+        shell: 'desktop',
+        version: '0.1.0-test',
+        dataDir: path.join(fake.app.userData, 'data'),
+      },
+    });
+  });
+
+  it('refuses other frames', async () => {
+    const { mainFrame } = window.webContents;
+    for (const frame of [
+      null,
+      { ...mainFrame, url: 'https://evil.example/' },
+      { ...mainFrame, frameToken: 'iframe', parent: mainFrame },
+      { ...mainFrame, frameToken: 'not-ours' },
+    ]) {
+      expect(await invoke('tessera:hosts.get', frame, {})).toMatchObject({
+        ok: false,
+        error: { code: 'UNAUTHORIZED' },
+      });
+    }
+    await expect(invoke('tessera:pick-folder', null)).rejects.toThrow();
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/^tessera: refused IPC on tessera:hosts\.get: sent from a subframe/),
+    );
+  });
+
+  it('pushes engine events to the window', async () => {
+    await invoke('tessera:inventory.addSource', window.webContents.mainFrame, {
+      kind: 'folder',
+      path: fake.app.userData,
+    });
+    expect(window.webContents.sent).toContainEqual([
+      'tessera:event',
+      { type: 'inventory-changed' },
+    ]);
+  });
+
+  it('serves the app with the CSP and refuses path traversal', async () => {
+    const handle = fake.session.defaultSession.protocolHandlers.get('tessera')!;
+    const climb = await handle(new Request('tessera://app/..%2f..%2fetc%2fpasswd'));
+    expect(climb.status).toBe(403);
+    expect(climb.headers.get('Content-Security-Policy')).toBe(CONTENT_SECURITY_POLICY);
+    const missing = await handle(new Request('tessera://app/assets/missing.js'));
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('Content-Security-Policy')).toBe(CONTENT_SECURITY_POLICY);
+    const post = await handle(new Request('tessera://app/index.html', { method: 'POST' }));
+    expect(post.status).toBe(405);
+  });
+
+  it('denies permissions, popups and <webview>', () => {
+    const { defaultSession } = fake.session;
+    const callback = vi.fn();
+    (defaultSession.permissionRequestHandler as (...args: unknown[]) => void)(
+      window.webContents,
+      'media',
+      callback,
+    );
+    expect(callback).toHaveBeenCalledWith(false);
+    expect((defaultSession.permissionCheckHandler as () => boolean)()).toBe(false);
+
+    const open = window.webContents.windowOpenHandler!;
+    expect(open({ url: 'https://example.com/help' })).toEqual({ action: 'deny' });
+    expect(open({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+    expect(fake.shell.opened).toEqual(['https://example.com/help']);
+
+    const navigate = { url: 'https://evil.example/', preventDefault: vi.fn() };
+    window.webContents.emit('will-navigate', navigate);
+    expect(navigate.preventDefault).toHaveBeenCalled();
+    const inApp = { url: 'tessera://app/jobs', preventDefault: vi.fn() };
+    window.webContents.emit('will-navigate', inApp);
+    expect(inApp.preventDefault).not.toHaveBeenCalled();
+    const webview = { preventDefault: vi.fn() };
+    window.webContents.emit('will-attach-webview', webview);
+    expect(webview.preventDefault).toHaveBeenCalled();
+  });
+
+  it('shows the status in the tray and backs up all from it', async () => {
+    const tray = fake.Tray.all[0]!;
+    expect(tray.tooltip).toBe('Tessera: No backup yet');
+    const backUp = tray.menu?.template.find((item) => item.label === 'Back up all now');
+    backUp?.click?.();
+    // The scratch folder source holds no VM: the engine says so, in a dialog.
+    await vi.waitFor(() => expect(fake.dialog.errors[0]?.[0]).toBe('Could not start the backup'));
+  });
+
+  it('focuses the window when a second instance starts', () => {
+    const before = window.focused;
+    fake.app.emit('second-instance');
+    expect(window.focused).toBe(before + 1);
+    expect(fake.FakeBrowserWindow.all).toHaveLength(1);
+  });
+
+  it('remembers the window bounds when it closes', async () => {
+    window.emit('close');
+    const file = path.join(fake.app.userData, 'window-state.json');
+    await vi.waitFor(() => expect(existsSync(file)).toBe(true));
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      bounds: { x: 10, y: 20, width: 1000, height: 700 },
+      maximized: false,
+    });
+  });
+
+  it('holds the quit until the service is closed, then exits', async () => {
+    const event = { preventDefault: vi.fn() };
+    fake.app.emit('before-quit', event);
+    expect(event.preventDefault).toHaveBeenCalled();
+    await vi.waitFor(() => expect(fake.app.exitCodes).toEqual([0]));
+    expect(fake.Tray.all[0]?.destroyed).toBe(true);
+  });
+});
