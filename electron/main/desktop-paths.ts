@@ -21,5 +21,18 @@ export function desktopPaths(mainModuleUrl: string): DesktopPaths {
   };
 }
 
-/** userData/<name>: the engine's data directory and the window state file live there. */
-export const DATA_DIR_NAME = 'data';
+/**
+ * The folder under the OS's per-user application data (~/.config, %APPDATA%, ~/Library/
+ * Application Support). Set explicitly: otherwise a development run (package.json has no
+ * productName, so "tessera") and the packaged app ("Tessera") would keep different data.
+ */
+export const USER_DATA_NAME = 'Tessera';
+
+/**
+ * The engine's data directory: userData/data, unless TESSERA_DATA names one (as it does for
+ * the CLI), so the app and `tessera` commands can share a data directory on purpose.
+ */
+export function dataDirFor(userData: string, env: NodeJS.ProcessEnv = process.env): string {
+  const override = env['TESSERA_DATA'];
+  return override ? path.resolve(override) : path.join(userData, 'data');
+}

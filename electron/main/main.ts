@@ -25,7 +25,7 @@ import {
 import { createApiHandler, type ApiHandler } from '../api/handler.js';
 import { TesseraService } from '../engine/service.js';
 import { appMenuTemplate } from './app-menu.js';
-import { DATA_DIR_NAME, desktopPaths } from './desktop-paths.js';
+import { USER_DATA_NAME, dataDirFor, desktopPaths } from './desktop-paths.js';
 import { chosenPath, diskFileDialogOptions, folderDialogOptions } from './dialog-options.js';
 import { bindIpc, forwardEvents, type NativeDialogs } from './ipc-binding.js';
 import { registerAppScheme, serveApp } from './protocol.js';
@@ -49,6 +49,9 @@ let tray: StatusTray | null = null;
 /** Notifications are kept until dismissed: one collected early never delivers its click. */
 const notifications = new Set<Notification>();
 
+// Before anything reads userData: the single-instance lock is keyed on it.
+app.setName(USER_DATA_NAME);
+app.setPath('userData', path.join(app.getPath('appData'), USER_DATA_NAME));
 registerAppScheme();
 
 if (!app.requestSingleInstanceLock()) {
@@ -76,7 +79,7 @@ async function start(): Promise<void> {
   serveApp(session.defaultSession, paths.renderer, log);
 
   service = await TesseraService.open({
-    dataDir: path.join(app.getPath('userData'), DATA_DIR_NAME),
+    dataDir: dataDirFor(app.getPath('userData')),
   });
   const api = createApiHandler(service, { shell: 'desktop', version: app.getVersion() });
   handler = api;
@@ -121,7 +124,7 @@ function fail(error: unknown): void {
   console.error('tessera: could not start', error);
   dialog.showErrorBox(
     'Tessera could not start',
-    `${error instanceof Error ? error.message : String(error)}\n\nData directory: ${path.join(app.getPath('userData'), DATA_DIR_NAME)}`,
+    `${error instanceof Error ? error.message : String(error)}\n\nData directory: ${dataDirFor(app.getPath('userData'))}`,
   );
   app.exit(1);
 }
@@ -232,7 +235,7 @@ function showAbout(): void {
     type: 'info' as const,
     title: `About ${app.getName()}`,
     message: `${app.getName()} ${app.getVersion()}`,
-    detail: `Backups of virtual machines into a deduplicating storage unit.\n\nElectron ${process.versions.electron}, Node ${process.versions.node}\nData: ${path.join(app.getPath('userData'), DATA_DIR_NAME)}`,
+    detail: `Backups of virtual machines into a deduplicating storage unit.\n\nElectron ${process.versions.electron}, Node ${process.versions.node}\nData: ${dataDirFor(app.getPath('userData'))}`,
     buttons: ['OK'],
   };
   void (parent ? dialog.showMessageBox(parent, options) : dialog.showMessageBox(options));

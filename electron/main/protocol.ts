@@ -15,6 +15,9 @@ export function registerAppScheme(): void {
       scheme: APP_SCHEME,
       // standard: a real origin, relative URLs and localStorage; secure: treated like https
       // (no mixed-content downgrade); supportFetchAPI: the renderer's fetch of its own assets.
+      // Not corsEnabled: the page's module scripts are same-origin and need no CORS, while
+      // that privilege would let other origins read tessera:// responses (no
+      // Access-Control-Allow-Origin check is made for custom schemes).
       privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true },
     },
   ]);

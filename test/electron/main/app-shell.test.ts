@@ -1,7 +1,10 @@
 /** Menus, dialogs and quitting: the parts of the shell that are plain data or plain logic. */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
 import { appMenuTemplate, trayMenuTemplate } from '../../../electron/main/app-menu.js';
+import { dataDirFor, desktopPaths } from '../../../electron/main/desktop-paths.js';
 import {
   DISK_FILE_FILTERS,
   chosenPath,
@@ -162,5 +165,23 @@ describe('quit guard', () => {
     expect(quitsWhenAllWindowsClosed('darwin', false)).toBe(false);
     expect(quitsWhenAllWindowsClosed('linux', true)).toBe(false);
     expect(quitsWhenAllWindowsClosed('win32', false)).toBe(true);
+  });
+});
+
+describe('desktop paths', () => {
+  it('finds the preload and renderer beside the built main module', () => {
+    const url = pathToFileURL(path.resolve('/opt/tessera/out/electron/main/main.js')).href;
+    expect(desktopPaths(url)).toEqual({
+      preload: path.resolve('/opt/tessera/out/desktop/preload.cjs'),
+      renderer: path.resolve('/opt/tessera/out/renderer'),
+    });
+  });
+
+  it('keeps data in userData/data unless TESSERA_DATA says otherwise', () => {
+    const userData = path.resolve('/home/u/.config/Tessera');
+    expect(dataDirFor(userData, {})).toBe(path.join(userData, 'data'));
+    expect(dataDirFor(userData, { TESSERA_DATA: '/srv/tessera' })).toBe(
+      path.resolve('/srv/tessera'),
+    );
   });
 });

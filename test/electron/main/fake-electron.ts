@@ -81,7 +81,8 @@ export class FakeBrowserWindow extends Emitter {
 }
 
 class FakeApp extends Emitter {
-  userData = '';
+  readonly paths = new Map<string, string>();
+  name = 'tessera';
   readonly exitCodes: number[] = [];
   quits = 0;
   isPackaged = false;
@@ -90,11 +91,17 @@ class FakeApp extends Emitter {
   whenReady = () => this.ready;
   isReady = () => true;
   getPath = (name: string) => {
-    if (name !== 'userData') throw new Error(`unexpected getPath(${name})`);
-    return this.userData;
+    const found = this.paths.get(name);
+    if (found === undefined) throw new Error(`unexpected getPath(${name})`);
+    return found;
   };
+  setPath = (name: string, value: string) => void this.paths.set(name, value);
+  get userData(): string {
+    return this.getPath('userData');
+  }
   getVersion = () => '0.1.0-test';
-  getName = () => 'Tessera';
+  setName = (name: string) => void (this.name = name);
+  getName = () => this.name;
   quit(): void {
     this.quits++;
   }

@@ -24,7 +24,8 @@ const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
 beforeAll(async () => {
   const scratch = await scratchDir('tessera-main-');
   cleanup = scratch.cleanup;
-  fake.app.userData = scratch.dir;
+  fake.app.paths.set('appData', scratch.dir);
+  delete process.env['TESSERA_DATA'];
   await import('../../../electron/main/main.js');
   await vi.waitFor(() => expect(fake.FakeBrowserWindow.all).toHaveLength(1), { timeout: 10_000 });
   window = fake.FakeBrowserWindow.all[0]!;
@@ -51,6 +52,16 @@ describe('main process', () => {
         privileges: expect.objectContaining({ standard: true, secure: true }),
       }),
     ]);
+    expect(fake.protocol.privileged).not.toContainEqual(
+      expect.objectContaining({
+        privileges: expect.objectContaining({ corsEnabled: true }),
+      }),
+    );
+  });
+
+  it('keeps its data in <appData>/Tessera/data whether packaged or not', () => {
+    expect(fake.app.getName()).toBe('Tessera');
+    expect(fake.app.userData).toMatch(/[/\\]Tessera$/);
   });
 
   it('opens the app in a window made by the secure factory', () => {
