@@ -13,6 +13,7 @@ import {
 } from 'electron';
 import { APP_ENTRY_URL, isAppUrl, isSafeExternalUrl } from './app-protocol.js';
 import type { FrameLike } from './sender-check.js';
+import { allowsPermission } from './permission-policy.js';
 import { secureWindowOptions } from './window-options.js';
 
 type Log = (message: string) => void;
@@ -51,10 +52,14 @@ function confineToApp(contents: WebContents, log: Log): void {
   contents.on('will-redirect', guard);
 }
 
-/** No camera, microphone, notifications-from-the-page, geolocation, USB...: the UI needs none. */
+/** Every permission request and check is refused but the few permission-policy.ts allows. */
 export function denyPermissions(session: Session): void {
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.setPermissionCheckHandler(() => false);
+  session.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(allowsPermission(permission, details.requestingUrl, details.isMainFrame)),
+  );
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+    allowsPermission(permission, details.requestingUrl ?? requestingOrigin, details.isMainFrame),
+  );
   session.setDevicePermissionHandler(() => false);
 }
 

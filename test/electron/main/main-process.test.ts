@@ -128,13 +128,17 @@ describe('main process', () => {
   it('denies permissions, popups and <webview>', () => {
     const { defaultSession } = fake.session;
     const callback = vi.fn();
+    const details = { requestingUrl: 'tessera://app/index.html', isMainFrame: true };
     (defaultSession.permissionRequestHandler as (...args: unknown[]) => void)(
       window.webContents,
       'media',
       callback,
+      details,
     );
     expect(callback).toHaveBeenCalledWith(false);
-    expect((defaultSession.permissionCheckHandler as () => boolean)()).toBe(false);
+    const check = defaultSession.permissionCheckHandler as (...args: unknown[]) => boolean;
+    expect(check(window.webContents, 'geolocation', 'tessera://app', details)).toBe(false);
+    expect(check(window.webContents, 'clipboard-read', 'tessera://app', details)).toBe(false);
 
     const open = window.webContents.windowOpenHandler!;
     expect(open({ url: 'https://example.com/help' })).toEqual({ action: 'deny' });

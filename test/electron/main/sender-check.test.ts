@@ -1,5 +1,6 @@
-/** Only the top frame of one of our windows, on the app's origin, may use the API. */
+/** Only the top frame of one of our windows, on the app's origin, may use the API; pages get (almost) no permissions. */
 import { describe, expect, it } from 'vitest';
+import { allowsPermission } from '../../../electron/main/permission-policy.js';
 import { checkSender, type FrameLike } from '../../../electron/main/sender-check.js';
 
 function frame(overrides: Partial<FrameLike> & { destroyed?: boolean } = {}): FrameLike {
@@ -69,5 +70,35 @@ describe('checkSender', () => {
       const navigated = frame({ url });
       expect(checkSender(navigated, [navigated]), url).toMatchObject({ trusted: false });
     }
+  });
+});
+
+describe('allowsPermission', () => {
+  const app = 'tessera://app/index.html';
+
+  it('refuses everything a page might ask for', () => {
+    for (const permission of [
+      'media',
+      'geolocation',
+      'notifications',
+      'clipboard-read',
+      'hid',
+      'usb',
+      'serial',
+      'fileSystem',
+      'openExternal',
+      'unknown',
+    ]) {
+      expect(allowsPermission(permission, app, true), permission).toBe(false);
+    }
+  });
+
+  it('lets only our top-level page write text to the clipboard', () => {
+    expect(allowsPermission('clipboard-sanitized-write', app, true)).toBe(true);
+    expect(allowsPermission('clipboard-sanitized-write', app, false)).toBe(false);
+    expect(allowsPermission('clipboard-sanitized-write', 'https://evil.example/', true)).toBe(
+      false,
+    );
+    expect(allowsPermission('clipboard-sanitized-write', undefined, true)).toBe(false);
   });
 });
