@@ -1,4 +1,7 @@
-/** Only the top frame of one of our windows, on the app's origin, may use the API; pages get (almost) no permissions. */
+/**
+ * Only the top frame of one of our windows, on the app's origin, may use the API; pages get
+ * (almost) no permissions.
+ */
 import { describe, expect, it } from 'vitest';
 import { allowsPermission } from '../../../electron/main/permission-policy.js';
 import { checkSender, type FrameLike } from '../../../electron/main/sender-check.js';
