@@ -25,6 +25,12 @@ export interface RestoreRequest {
   readonly positions?: readonly number[];
   /** File name per disk position (default: the source name with the format's extension). */
   readonly names?: ReadonlyMap<number, string>;
+  /** Absolute path per disk position, instead of `toDir` and `names` (a whole-VM restore). */
+  readonly paths?: ReadonlyMap<number, string>;
+  /** Format per disk position, instead of `format`. */
+  readonly formats?: ReadonlyMap<number, WritableFormat>;
+  /** Identity (GUID) per disk position, instead of the recorded one (a restore with new IDs). */
+  readonly identities?: ReadonlyMap<number, string>;
   /**
    * Flush each disk to stable storage before it is renamed into place. Off by default, as
    * for qemu-img convert and restic restore: a restore that is cut short is simply rerun.
@@ -81,11 +87,11 @@ export async function restoreImage(request: RestoreRequest): Promise<RestoredDis
   let before = 0;
   const restored: RestoredDisk[] = [];
   for (const disk of disks) {
-    const target = path.join(
-      request.toDir,
-      request.names?.get(disk.position) ?? restoredName(disk, request.format),
-    );
-    await restoreDisk(store, manifest, disk, target, request, (done) =>
+    const format = request.formats?.get(disk.position) ?? request.format;
+    const target =
+      request.paths?.get(disk.position) ??
+      path.join(request.toDir, request.names?.get(disk.position) ?? restoredName(disk, format));
+    await restoreDisk(store, manifest, disk, target, format, request, (done) =>
       request.onProgress?.({ doneBytes: before + done, totalBytes }),
     );
     before += disk.virtualSize;
@@ -99,15 +105,16 @@ async function restoreDisk(
   manifest: ImageManifest,
   disk: DiskImageManifest,
   target: string,
+  format: WritableFormat,
   request: RestoreRequest,
   progress: (doneBytes: number) => void,
 ): Promise<void> {
   const digests = await store.readDigestList(manifest, disk.position);
-  const writer = await createDiskWriter(target, request.format, {
+  const writer = await createDiskWriter(target, format, {
     virtualSize: disk.virtualSize,
     logicalSectorSize: disk.logicalSectorSize,
     physicalSectorSize: disk.physicalSectorSize,
-    identity: disk.identity ?? undefined,
+    identity: request.identities?.get(disk.position) ?? disk.identity ?? undefined,
     durable: request.durable ?? false,
   });
   const hosts = new RestoreHosts(request.hosts ?? Math.max(1, os.availableParallelism()));
