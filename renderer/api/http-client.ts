@@ -12,6 +12,7 @@ import {
   type ApiResult,
 } from '../../shared/api';
 import { Listeners } from './listeners';
+import { forgetToken } from './token';
 import type { ConnectionState, RendererClient } from './types';
 
 const FIRST_RETRY_MS = 1000;
@@ -31,7 +32,9 @@ export function createHttpClient(token: string | null): RendererClient {
   const events = new Listeners<ApiEvent>();
   const connections = new Listeners<ConnectionState>();
   const resyncs = new Listeners<void>();
-  let state: ConnectionState = token ? 'connecting' : 'unauthorized';
+  // Without a token the server may still know us by the cookie it set when the printed URL was
+  // opened (a new tab, say); its 401 is what decides we are unauthorized.
+  let state: ConnectionState = 'connecting';
   let socket: WebSocket | null = null;
   let retryMs = FIRST_RETRY_MS;
   let everConnected = false;
@@ -43,9 +46,10 @@ export function createHttpClient(token: string | null): RendererClient {
   }
 
   function connectEvents(): void {
-    if (!token || state === 'unauthorized') return;
+    if (state === 'unauthorized') return;
     const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${scheme}//${window.location.host}${EVENTS_PATH}?${TOKEN_PARAM}=${encodeURIComponent(token)}`;
+    const query = token ? `?${TOKEN_PARAM}=${encodeURIComponent(token)}` : '';
+    const url = `${scheme}//${window.location.host}${EVENTS_PATH}${query}`;
     const ws = new WebSocket(url);
     socket = ws;
     ws.onopen = () => {
@@ -77,6 +81,7 @@ export function createHttpClient(token: string | null): RendererClient {
 
   function refuse(): never {
     if (state !== 'unauthorized') {
+      forgetToken();
       state = 'unauthorized';
       connections.emit(state);
       socket?.close();
@@ -85,12 +90,14 @@ export function createHttpClient(token: string | null): RendererClient {
   }
 
   async function call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResult<M>> {
-    if (!token) refuse();
+    if (state === 'unauthorized') refuse();
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers['authorization'] = `Bearer ${token}`;
     let response: Response;
     try {
       response = await fetch(HTTP_API_PREFIX + method, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers,
         body: JSON.stringify(params),
       });
     } catch {

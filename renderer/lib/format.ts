@@ -42,7 +42,8 @@ export function formatRelative(atMs: number, nowMs: number): string {
   const deltaSeconds = (nowMs - atMs) / 1000;
   const past = deltaSeconds >= 0;
   const abs = Math.abs(deltaSeconds);
-  if (abs < 10) return past ? 'just now' : 'in a moment';
+  // Within seconds either way reads as now: clocks and whole-second timestamps jitter.
+  if (abs < 10) return 'just now';
   let text: string;
   if (abs < 60) text = `${Math.floor(abs)} s`;
   else if (abs < 3600) text = `${Math.floor(abs / 60)} min`;

@@ -3,6 +3,7 @@ import type { JobInfo } from '../../../shared/jobs';
 import { statusOf } from '../../../shared/status-codes';
 import type { RendererClient } from '../../api/types';
 import { coalesce } from '../../lib/coalesce';
+import { jobTitle } from '../activity/job-labels';
 import { useActivity } from '../activity/store';
 import { useDashboard } from '../dashboard/store';
 import { useHosts } from '../hosts/store';
@@ -39,10 +40,9 @@ const TOAST_KIND: Readonly<Record<'ok' | 'partial' | 'failed', ToastKind>> = {
 function announceEnd(job: JobInfo): void {
   if (job.parentId !== null || job.statusCode === null) return;
   const status = statusOf(job.statusCode);
-  const what = job.policy ? `Job ${job.id} (${job.policy})` : `Job ${job.id}`;
   useApp.getState().notify({
     kind: TOAST_KIND[status.severity],
-    title: `${what} ended: status ${status.code}`,
+    title: `${jobTitle(job)} ended: status ${status.code}`,
     message: status.message,
     ...(status.severity !== 'ok' ? { remedy: status.remedy } : {}),
     link: { label: 'Open in Activity Monitor', screen: 'activity', item: String(job.id) },

@@ -1,6 +1,10 @@
 import { useState } from 'react';
+import type { ProtectedVm } from '../../../shared/api';
 import { useInventory } from '../inventory/store';
 import { useDashboard } from './store';
+
+/** One shared empty list: a selector returning a fresh [] would re-render forever. */
+const NO_VMS: readonly ProtectedVm[] = [];
 
 /**
  * The first run: a new user gets a backup within a minute. "Create a sample VM" makes a small
@@ -10,7 +14,7 @@ export function WelcomePanel() {
   const { sample, jobId } = useDashboard((state) => state.welcome);
   const setWelcome = useDashboard((state) => state.setWelcome);
   const dismiss = useDashboard((state) => state.dismissWelcome);
-  const vms = useDashboard((state) => state.dashboard?.vms ?? []);
+  const vms = useDashboard((state) => state.dashboard?.vms ?? NO_VMS);
   const backupNow = useDashboard((state) => state.backupNow);
   const createSample = useInventory((state) => state.createSample);
   const [busy, setBusy] = useState(false);
