@@ -26,6 +26,7 @@ import {
   type VmSelection,
 } from '../../shared/policy.js';
 import { STATUS } from '../../shared/status-codes.js';
+import { statusForError } from '../../shared/status-codes.js';
 import { parseVmQuery, selectVms } from '../../shared/vm-query.js';
 import { expireImages } from './backup/expire.js';
 import { Catalog } from './catalog/catalog.js';
@@ -48,6 +49,10 @@ import { Scheduler } from './jobs/scheduler.js';
 import { VmLocks } from './jobs/vm-locks.js';
 import { createSampleVm } from './sample/sample-vm.js';
 import { restoreImage, type RestoredDisk, type RestoreRequest } from './restore/restore-image.js';
+import type { RestorePlan, VmRestoreResult } from '../../shared/restore.js';
+import type { RestoreProgress } from './restore/restore-image.js';
+import { planVmRestore, prepareRestore, type RestoreContext } from './restore/restore-plan.js';
+import { runPreparedRestore } from './restore/restore-vm.js';
 import { collectGarbage, type GcReport } from './store/gc.js';
 import { isProcessAlive } from './store/process-alive.js';
 import { Store } from './store/store.js';
@@ -554,5 +559,118 @@ export class TesseraService {
     await this.idle();
     this.catalog.close();
     await this.store.close();
+  }
+
+  // --- VM restore ---
+
+  /** Whole-VM restores this process runs, by job ID, so they can be cancelled. */
+  private readonly restoreJobs = new Map<number, AbortController>();
+
+  /** What a restore sees of this service: the store, and which VMs its jobs back up. */
+  private restoreContext(): RestoreContext {
+    return {
+      store: this.store,
+      catalog: this.catalog,
+      jobsDir: this.jobsDir,
+      lockHolder: (vmId) => this.locks.holderOf(vmId),
+    };
+  }
+
+  /**
+   * What a restore would do (what is read, what is written where, how large, the notes that
+   * will apply), or a BAD_REQUEST saying why it would not. Writes nothing.
+   */
+  async planRestore(request: unknown): Promise<RestorePlan> {
+    return planVmRestore(this.restoreContext(), request);
+  }
+
+  /**
+   * Starts a whole-VM restore (shared/restore.ts VmRestoreRequest) as a 'restore' job with
+   * progress and log events, as the Activity Monitor shows backups; resolves once the job
+   * exists. A request the plan refuses throws here, before any job or file is made.
+   */
+  async startRestore(
+    request: unknown,
+    options: { readonly onProgress?: (progress: RestoreProgress) => void } = {},
+  ): Promise<{ readonly jobId: number; readonly done: Promise<VmRestoreResult> }> {
+    const context = this.restoreContext();
+    const prepared = await prepareRestore(context, request);
+    const { plan } = prepared;
+    const jobId = this.recorder.start({
+      kind: 'restore',
+      client: plan.client,
+      detail: {
+        backupId: plan.backupId,
+        target: plan.target.folder ?? 'original location',
+        disks: plan.disks.length,
+        readBytes: plan.readBytes,
+        writeBytes: plan.writeBytes,
+      },
+    });
+    const controller = new AbortController();
+    this.restoreJobs.set(jobId, controller);
+    const startedAt = (this.options.clock ?? Date.now)();
+    const counts = (progress: RestoreProgress) => ({
+      doneBytes: progress.doneBytes,
+      totalBytes: progress.totalBytes,
+      readBytes:
+        progress.totalBytes > 0
+          ? Math.round((plan.readBytes * progress.doneBytes) / progress.totalBytes)
+          : 0,
+      storedBytes: 0,
+      blocksChanged: 0,
+    });
+    let last: RestoreProgress = { doneBytes: 0, totalBytes: 0 };
+    for (const warning of plan.warnings) this.recorder.log(jobId, 'warning', warning);
+    const done = runPreparedRestore(context, prepared, {
+      signal: controller.signal,
+      onLog: (level, message) => this.recorder.log(jobId, level, message),
+      onProgress: (progress) => {
+        last = progress;
+        this.recorder.progress(jobId, startedAt, counts(progress));
+        options.onProgress?.(progress);
+      },
+    })
+      .then(
+        (result) => {
+          this.recorder.progress(jobId, startedAt, counts(last), true);
+          for (const note of result.notes) this.recorder.log(jobId, 'info', note.message);
+          const status =
+            result.warnings.length > plan.warnings.length ? STATUS.PARTIAL : STATUS.SUCCESS;
+          this.recorder.end(jobId, status.code, {
+            backupId: result.backupId,
+            target: plan.target.folder ?? 'original location',
+            disks: result.disks,
+            configPath: result.configPath,
+            replaced: result.replaced,
+            notes: result.notes,
+            warnings: result.warnings,
+          });
+          return result;
+        },
+        (error: unknown) => {
+          const cancelled = controller.signal.aborted;
+          const message = error instanceof Error ? error.message : String(error);
+          this.recorder.log(
+            jobId,
+            'error',
+            cancelled ? 'the restore was cancelled; nothing was left half-written' : message,
+          );
+          const code = cancelled
+            ? STATUS.CANCELLED.code
+            : statusForError((error as TesseraError).code).code;
+          this.recorder.end(jobId, code);
+          throw error;
+        },
+      )
+      .finally(() => this.restoreJobs.delete(jobId));
+    return { jobId, done };
+  }
+
+  /** Cancels a restore this process runs; false when there is none with that job ID. */
+  cancelRestore(jobId: number): boolean {
+    const controller = this.restoreJobs.get(jobId);
+    controller?.abort();
+    return controller !== undefined;
   }
 }

@@ -133,13 +133,16 @@ class Planner {
     const configKept = this.original && configState === 'file';
     const vm: PlannedVm | null =
       vmBase === null ? null : { ...vmBase, configPath: configPath ?? null };
+    this.checkOneFilePerPath([
+      ...disks.map((d) => ({ path: d.targetPath, position: d.position as number | null })),
+      ...(configPath === null ? [] : [{ path: configPath, position: null }]),
+    ]);
     let configBytes: Buffer | null = null;
     if (vm && configPath !== null && !configKept) {
       configBytes = configFileBytes(vm.kind, this.vmConfig(vm, disks), configPath);
     }
 
     const files = await this.plannedFiles(disks, configPath, configBytes, configKept);
-    this.checkOneFilePerPath(files);
     await this.checkTargets(files);
     const replacing = files.filter((f) => f.action === 'replace').map((f) => f.path);
     if (replacing.length > 0) {
@@ -499,13 +502,13 @@ class Planner {
     return files;
   }
 
-  private checkOneFilePerPath(files: readonly PlannedFile[]): void {
-    const byPath = new Map<string, PlannedFile>();
+  private checkOneFilePerPath(files: readonly { path: string; position: number | null }[]): void {
+    const byPath = new Map<string, { path: string; position: number | null }>();
     for (const file of files) {
       const first = byPath.get(file.path);
       if (first) {
-        const name = (f: PlannedFile): string =>
-          f.kind === 'disk' ? `disk ${f.position}` : 'the configuration';
+        const name = (f: { position: number | null }): string =>
+          f.position !== null ? `disk ${f.position}` : 'the configuration';
         refuse(
           `${name(first)} and ${name(file)} would both be written to ${file.path}; give one of them another path (e.g. "change disk ${file.position ?? first.position} to <path>" in the rename file)`,
         );

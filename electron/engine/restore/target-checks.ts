@@ -10,7 +10,10 @@ export async function pathState(file: string): Promise<PathState> {
     const info = await stat(file);
     return info.isFile() ? 'file' : info.isDirectory() ? 'folder' : 'other';
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    // ENOTDIR: a folder on the way is a file, so this path holds nothing (the writability
+    // check says why nothing can be made there either).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
     return 'other';
   }
 }
