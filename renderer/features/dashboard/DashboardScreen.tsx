@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { useApp } from '../app/store';
-import { ProblemsPanel } from './ProblemsPanel';
+import { ProblemsPanel } from '../../components/ProblemsPanel';
 import { ProtectedVmsTable } from './ProtectedVmsTable';
 import { RunningJobsPanel } from './RunningJobsPanel';
 import { StorageTiles } from './StorageTiles';

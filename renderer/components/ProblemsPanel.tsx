@@ -1,4 +1,4 @@
-import { describeProblem, type SourceProblem } from '../../../shared/inventory';
+import { describeProblem, type SourceProblem } from '../../shared/inventory';
 
 /** Sources (or files in them) that could not be read: the rest of the inventory still shows. */
 export function ProblemsPanel({ problems }: { readonly problems: readonly SourceProblem[] }) {
