@@ -80,13 +80,8 @@ export function FolderPicker({
         </>
       }
     >
-      <form
-        className="picker-path"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void open(typedPath.trim() || undefined);
-        }}
-      >
+      {/* Not a <form>: the picker opens inside other forms (Add source), and forms cannot nest. */}
+      <div className="picker-path">
         <button
           type="button"
           disabled={!listing?.parent}
@@ -100,12 +95,19 @@ export function FolderPicker({
           type="text"
           value={typedPath}
           onChange={(event) => setTypedPath(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key !== 'Enter') return;
+            event.preventDefault();
+            void open(typedPath.trim() || undefined);
+          }}
           aria-label="Folder path"
           data-testid="folder-picker-path"
           spellCheck={false}
         />
-        <button type="submit">Go</button>
-      </form>
+        <button type="button" onClick={() => void open(typedPath.trim() || undefined)}>
+          Go
+        </button>
+      </div>
       {error ? <ErrorBox error={error} testId="folder-picker-error" /> : null}
       <ul className="picker-list" aria-label="Folder contents" data-testid="folder-picker-list">
         {listing && folders.length === 0 && files.length === 0 ? (
@@ -119,7 +121,11 @@ export function FolderPicker({
               data-testid="folder-picker-entry"
               onClick={() => void open(join(entry.name))}
             >
-              <span aria-hidden="true">📁</span> {entry.name}
+              <span className="picker-icon picker-icon-folder" aria-hidden="true" />
+              {entry.name}
+              <span className="muted" aria-hidden="true">
+                /
+              </span>
             </button>
           </li>
         ))}
@@ -136,7 +142,8 @@ export function FolderPicker({
                 onClick={() => setSelectedFile(path)}
                 onDoubleClick={() => onPick(path)}
               >
-                <span aria-hidden="true">📄</span> {entry.name}
+                <span className="picker-icon" aria-hidden="true" />
+                {entry.name}
                 <span className="muted">{entry.size === null ? '' : formatBytes(entry.size)}</span>
               </button>
             </li>

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
 
 interface ModalProps {
   readonly title: string;
@@ -21,7 +22,8 @@ export function Modal({ title, onClose, children, footer, testId, wide }: ModalP
     if (dialog && !dialog.open) dialog.showModal();
     return () => dialog?.close();
   }, []);
-  return (
+  // Portalled to <body>: a dialog opened from inside a form must not sit inside it in the DOM.
+  return createPortal(
     <dialog
       ref={ref}
       className={`modal${wide ? ' modal-wide' : ''}`}
@@ -38,6 +40,7 @@ export function Modal({ title, onClose, children, footer, testId, wide }: ModalP
       </h2>
       <div className="modal-body">{children}</div>
       {footer ? <div className="modal-footer">{footer}</div> : null}
-    </dialog>
+    </dialog>,
+    document.body,
   );
 }
