@@ -6,6 +6,7 @@ import { registerHostCommands } from './commands/hosts.js';
 import { registerInventoryCommands } from './commands/inventory.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerRestoreCommand } from './commands/restore.js';
 import { registerServeCommand } from './commands/serve.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { isInterruption } from './interrupt.js';
@@ -22,6 +23,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   registerDiskCommands(program);
   registerBackupCommands(program, (code) => (exitCode = code));
+  registerRestoreCommand(program);
   registerInventoryCommands(program);
   registerPolicyCommands(program);
   registerJobCommands(program, (code) => (exitCode = code));

@@ -2,8 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { TesseraError } from '../../../shared/errors.js';
 import type { ImageRow } from '../../engine/catalog/types.js';
-import { isWritableFormat, WRITABLE_FORMATS } from '../../engine/disk/writers.js';
-import type { DiskFormat, WritableFormat } from '../../engine/disk/types.js';
+import type { DiskFormat } from '../../engine/disk/types.js';
 import { CLIENT_NAME_PATTERN } from '../../engine/store/manifest.js';
 import type { VerifyReport } from '../../engine/store/verify.js';
 import { EXIT } from '../exit-codes.js';
@@ -19,7 +18,6 @@ import { withStore } from './store-options.js';
 const engine = {
   backup: () => import('../../engine/backup/backup-vm.js'),
   expire: () => import('../../engine/backup/expire.js'),
-  restore: () => import('../../engine/restore/restore-image.js'),
   gc: () => import('../../engine/store/gc.js'),
   verify: () => import('../../engine/store/verify.js'),
 };
@@ -45,7 +43,7 @@ function clientFromDisk(file: string): string {
 
 const READABLE: readonly DiskFormat[] = ['raw', 'vhd', 'vhdx'];
 
-/** Registers backup, images, restore, verify, expire, gc and catalog; returns the exit code to use. */
+/** Registers backup, images, verify, expire, gc and catalog (restore is in restore.ts). */
 export function registerBackupCommands(program: Command, setExit: (code: number) => void): void {
   program
     .command('backup')
@@ -148,58 +146,6 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
         for (const image of images) print(imageLine(image));
       });
     });
-
-  program
-    .command('restore')
-    .description("restore an image's disks into a directory, each checked block by block")
-    .argument('<backupId>', 'image to restore, as `tessera images` lists them')
-    .requiredOption('--to <dir>', 'directory to write the disks into')
-    .option('-f, --format <format>', `disk format: ${WRITABLE_FORMATS.join('|')}`, 'vhdx')
-    .option('--disk <position...>', 'restore only these disks (0 = first)')
-    .option('--sync', 'flush the restored disks to stable storage before finishing')
-    .option('--store <dir>', STORE_HELP)
-    .option('--json', 'print the result as JSON (no progress bar)')
-    .action(
-      async (
-        backupId: string,
-        options: {
-          to: string;
-          format: string;
-          disk?: string[];
-          sync?: boolean;
-          store?: string;
-          json?: boolean;
-        },
-      ) => {
-        if (!isWritableFormat(options.format))
-          usage(`--format must be one of ${WRITABLE_FORMATS.join(', ')}`);
-        const positions = options.disk?.map((value) => {
-          const n = Number(value);
-          if (!Number.isInteger(n) || n < 0) usage(`--disk "${value}" is not a disk position`);
-          return n;
-        });
-        await withStore(options, false, async ({ store }) => {
-          const bar = options.json ? null : new ProgressBar(`restore ${backupId}`);
-          const { restoreImage } = await engine.restore();
-          const restored = await restoreImage({
-            store,
-            backupId,
-            toDir: options.to,
-            format: options.format as WritableFormat,
-            positions,
-            durable: options.sync ?? false,
-            signal: interruptSignal,
-            onProgress: (p) => bar?.update(p.doneBytes, p.totalBytes),
-          });
-          bar?.finish();
-          if (options.json) return printJson({ backupId, disks: restored });
-          for (const disk of restored)
-            print(
-              `restored disk ${disk.position} to ${disk.path} (${formatBytes(disk.virtualSize)})`,
-            );
-        });
-      },
-    );
 
   program
     .command('verify')

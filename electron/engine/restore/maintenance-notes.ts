@@ -154,7 +154,7 @@ function networkNoteOf(vm: PlannedVm, original: boolean): MaintenanceNote | null
   const networks = [...new Set(vm.networkAdapters.map((a) => a.network).filter((n) => n !== null))];
   return {
     kind: 'network',
-    message: `Network adapters ${parts.length > 0 ? `were changed (${parts.join('; ')})` : 'are as they were backed up'}: check that ${networks.length > 0 ? networks.map((n) => `"${n}"`).join(', ') : 'the networks'} exist on the host and reconnect the adapters before starting the VM.`,
+    message: `Network adapters ${parts.length > 0 ? `were changed (${parts.join('; ')})` : 'are as they were backed up'}: check that ${networks.length > 0 ? networks.map((n) => `"${n}"`).join(', ') : 'the networks'} ${networks.length === 1 ? 'exists' : 'exist'} on the host and reconnect the adapters before starting the VM.`,
   };
 }
 

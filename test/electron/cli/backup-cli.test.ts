@@ -183,9 +183,11 @@ describe('tessera backup, images, restore, verify, expire, gc, catalog rebuild',
       'vhdx',
     );
     const vhdx = path.join(vhdxDir, 'web01.vhdx');
-    expect(restored).toEqual({
+    // The restore is a whole-VM restore now: a job, each disk's format and identity, notes.
+    expect(restored).toMatchObject({
       backupId: second.backupId,
-      disks: [{ position: 0, path: vhdx, virtualSize: 48 * MiB }],
+      disks: [{ position: 0, path: vhdx, virtualSize: 48 * MiB, format: 'vhdx' }],
+      configPath: null,
     });
     await compare('vhdx', disk, 'vhdx', vhdx);
 
