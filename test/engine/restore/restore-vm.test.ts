@@ -426,6 +426,22 @@ describe('whole-VM restore', () => {
     ]);
   });
 
+  it('a cancelled restore job ends cancelled (150) and leaves nothing behind', async () => {
+    const to = path.join(dir, 'restored', 'cancelled');
+    const { jobId, done } = await service.startRestore({
+      image: { backupId: second.backupId },
+      target: { kind: 'folder', path: to },
+    });
+    expect(service.cancelRestore(jobId)).toBe(true);
+    await expect(done).rejects.toMatchObject({ name: 'AbortError' });
+    expect(service.getJob(jobId).job).toMatchObject({
+      state: 'cancelled',
+      statusCode: STATUS.CANCELLED.code,
+    });
+    expect(await exists(to)).toBe(false);
+    expect(service.cancelRestore(jobId)).toBe(false);
+  });
+
   it('a damaged storage unit (a pack truncated) fails the restore job cleanly: no target, no half-written disk', async () => {
     const packs = path.join(service.store.dir, 'packs');
     for (const sub of await readdir(packs)) {
