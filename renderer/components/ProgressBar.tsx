@@ -43,11 +43,9 @@ export function ProgressBar({
             <span data-testid={testId ? `${testId}-rate` : undefined}>
               {formatRate(progress.bytesPerSecond)}
             </span>
-            <span>
-              {progress.etaSeconds === null
-                ? 'ETA —'
-                : `${formatDuration(progress.etaSeconds)} left`}
-            </span>
+            {progress.etaSeconds === null ? null : (
+              <span>{formatDuration(progress.etaSeconds)} left</span>
+            )}
           </>
         ) : (
           <span>{idleLabel}</span>

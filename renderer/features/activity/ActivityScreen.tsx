@@ -19,8 +19,10 @@ export function ActivityScreen() {
   }, [loadJobs]);
 
   // The route is the truth for the selection: links from toasts and the Dashboard land here.
+  // Leaving the screen drops the selection, so events stop refetching a tree nobody sees.
   useEffect(() => {
     select(selectedId);
+    return () => select(null);
   }, [select, selectedId]);
 
   return (

@@ -5,7 +5,8 @@ import type { JobInfo, JobProgress } from '../../../shared/jobs';
  * ended (children and parents keep their last totals there), else null.
  */
 export function progressOf(job: JobInfo, live: JobProgress | undefined): JobProgress | null {
-  if (live) return live;
+  // An ended job has no time left, whatever its last live event estimated.
+  if (live) return isActive(job) ? live : { ...live, etaSeconds: null };
   const detail = job.detail;
   if (!detail) return null;
   const done = detail['doneBytes'];
@@ -24,7 +25,7 @@ export function progressOf(job: JobInfo, live: JobProgress | undefined): JobProg
     storedBytes: number('storedBytes'),
     blocksChanged: number('blocksChanged'),
     bytesPerSecond: seconds > 0 ? done / seconds : 0,
-    etaSeconds: job.endedAt !== null ? 0 : null,
+    etaSeconds: null,
   };
 }
 

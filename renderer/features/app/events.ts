@@ -41,7 +41,8 @@ function announceEnd(job: JobInfo): void {
   if (job.parentId !== null || job.statusCode === null) return;
   const status = statusOf(job.statusCode);
   useApp.getState().notify({
-    kind: TOAST_KIND[status.severity],
+    // A cancel was asked for: worth a note, not an alarm.
+    kind: job.state === 'cancelled' ? 'info' : TOAST_KIND[status.severity],
     title: `${jobTitle(job)} ended: status ${status.code}`,
     message: status.message,
     ...(status.severity !== 'ok' ? { remedy: status.remedy } : {}),
