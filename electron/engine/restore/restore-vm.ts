@@ -67,7 +67,7 @@ export async function runPreparedRestore(
       store: context.store,
       backupId: plan.backupId,
       toDir: path.dirname(swaps[0]?.temp ?? plan.target.folder ?? '.'),
-      format: 'vhdx',
+      format: 'vhdx', // unused: every disk's format is in `formats`
       positions: plan.disks.map((d) => d.position),
       paths: new Map(plan.disks.map((d) => [d.position, tempOf.get(d.targetPath)!])),
       formats: new Map(plan.disks.map((d) => [d.position, d.format])),
