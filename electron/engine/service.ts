@@ -376,6 +376,7 @@ export class TesseraService {
   }
 
   private cancelLocal(id: number): boolean {
+    if (this.cancelRestore(id)) return true;
     const parent = this.running.get(id);
     if (parent) {
       parent.cancel();
@@ -401,7 +402,10 @@ export class TesseraService {
 
   /** Resolves when every running job has ended. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.running.values()].map((job) => job.done));
+    await Promise.allSettled([
+      ...[...this.running.values()].map((job) => job.done),
+      ...[...this.restoreJobs.values()].map((restore) => restore.done),
+    ]);
   }
 
   // --- scheduler ---------------------------------------------------------------------------
@@ -556,6 +560,7 @@ export class TesseraService {
   async close(): Promise<void> {
     this.#scheduler?.stop();
     for (const job of this.running.values()) job.cancel();
+    for (const restore of this.restoreJobs.values()) restore.controller.abort();
     await this.idle();
     this.catalog.close();
     await this.store.close();
@@ -564,7 +569,10 @@ export class TesseraService {
   // --- VM restore ---
 
   /** Whole-VM restores this process runs, by job ID, so they can be cancelled. */
-  private readonly restoreJobs = new Map<number, AbortController>();
+  private readonly restoreJobs = new Map<
+    number,
+    { readonly controller: AbortController; done?: Promise<unknown> }
+  >();
 
   /** What a restore sees of this service: the store, and which VMs its jobs back up. */
   private restoreContext(): RestoreContext {
@@ -608,7 +616,8 @@ export class TesseraService {
       },
     });
     const controller = new AbortController();
-    this.restoreJobs.set(jobId, controller);
+    const entry: { controller: AbortController; done?: Promise<unknown> } = { controller };
+    this.restoreJobs.set(jobId, entry);
     const startedAt = (this.options.clock ?? Date.now)();
     const counts = (progress: RestoreProgress) => ({
       doneBytes: progress.doneBytes,
@@ -664,13 +673,14 @@ export class TesseraService {
         },
       )
       .finally(() => this.restoreJobs.delete(jobId));
+    entry.done = done;
     return { jobId, done };
   }
 
   /** Cancels a restore this process runs; false when there is none with that job ID. */
   cancelRestore(jobId: number): boolean {
-    const controller = this.restoreJobs.get(jobId);
-    controller?.abort();
-    return controller !== undefined;
+    const entry = this.restoreJobs.get(jobId);
+    entry?.controller.abort();
+    return entry !== undefined;
   }
 }
