@@ -28,42 +28,46 @@ export function JobNode({ job, isParent = false, children }: JobNodeProps) {
   const testId = isParent ? 'job-node-parent' : `job-node-${job.kind}`;
 
   return (
-    <li className={`job-node job-node-${job.state}`} data-testid={testId} data-job-id={job.id}>
-      <div className="job-node-head">
-        <strong>{title}</strong>
-        <span className="muted">#{job.id}</span>
-        <StatusBadge code={job.statusCode} state={job.state} testId={`${testId}-status`} />
-        <span className="muted">{formatDuration(durationOf(job, now))}</span>
-        <JobFacts job={job} />
-        <span className="spacer" />
-        {isActive(job) ? (
-          <button
-            type="button"
-            className="button-small button-danger"
-            onClick={() => void cancel(job.id)}
-            aria-label={`Cancel ${title}`}
-            data-testid="job-cancel"
-          >
-            Cancel
-          </button>
+    <li className={`job-node job-node-${job.state}`}>
+      {/* The test ID wraps this job's own content only, not its children's: a query scoped to
+          the parent must not find a child's progress bar. */}
+      <div className="job-node-body" data-testid={testId} data-job-id={job.id}>
+        <div className="job-node-head">
+          <strong>{title}</strong>
+          <span className="muted">#{job.id}</span>
+          <StatusBadge code={job.statusCode} state={job.state} testId={`${testId}-status`} />
+          <span className="muted">{formatDuration(durationOf(job, now))}</span>
+          <JobFacts job={job} />
+          <span className="spacer" />
+          {isActive(job) ? (
+            <button
+              type="button"
+              className="button-small button-danger"
+              onClick={() => void cancel(job.id)}
+              aria-label={`Cancel ${title}`}
+              data-testid="job-cancel"
+            >
+              Cancel
+            </button>
+          ) : null}
+        </div>
+        {showsProgress && (isActive(job) || progress) ? (
+          <ProgressBar
+            progress={progress}
+            label={`Progress of ${title}`}
+            idleLabel={isActive(job) ? 'Waiting for the first progress…' : 'No progress recorded'}
+            testId={`${testId}-progress`}
+          />
+        ) : null}
+        {status && status.severity !== 'ok' && job.state !== 'cancelled' ? (
+          <div className={`job-outcome job-outcome-${status.severity}`} data-testid="job-outcome">
+            <div>
+              Status {status.code}: {status.message}
+            </div>
+            <div className="remedy">{status.remedy}</div>
+          </div>
         ) : null}
       </div>
-      {showsProgress && (isActive(job) || progress) ? (
-        <ProgressBar
-          progress={progress}
-          label={`Progress of ${title}`}
-          idleLabel={isActive(job) ? 'Waiting for the first progress…' : 'No progress recorded'}
-          testId={`${testId}-progress`}
-        />
-      ) : null}
-      {status && status.severity !== 'ok' && job.state !== 'cancelled' ? (
-        <div className={`job-outcome job-outcome-${status.severity}`} data-testid="job-outcome">
-          <div>
-            Status {status.code}: {status.message}
-          </div>
-          <div className="remedy">{status.remedy}</div>
-        </div>
-      ) : null}
       {children}
     </li>
   );

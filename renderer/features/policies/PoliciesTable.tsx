@@ -3,9 +3,9 @@ import { ConfirmButton } from '../../components/ConfirmButton';
 import { EmptyState } from '../../components/EmptyState';
 import { navigate } from '../app/router';
 import { usePolicies } from './store';
+import { runAndFollow } from './run-and-follow';
 
 export function PoliciesTable({ policies }: { readonly policies: readonly Policy[] | null }) {
-  const runNow = usePolicies((state) => state.runNow);
   const remove = usePolicies((state) => state.remove);
   if (policies === null) return <p className="muted">Loading…</p>;
   if (policies.length === 0) {
@@ -68,7 +68,7 @@ export function PoliciesTable({ policies }: { readonly policies: readonly Policy
                   <button
                     type="button"
                     className="button-small"
-                    onClick={() => void runNow(policy.name)}
+                    onClick={() => void runAndFollow(policy.name)}
                     aria-label={`Run ${policy.name} now`}
                     data-testid="policy-run"
                   >

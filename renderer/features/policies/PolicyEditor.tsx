@@ -9,6 +9,7 @@ import { draftOf, emptyDraft, policyOf, type PolicyDraft } from './policy-draft'
 import { SchedulesEditor } from './SchedulesEditor';
 import { SelectionEditor } from './SelectionEditor';
 import { usePolicies } from './store';
+import { runAndFollow } from './run-and-follow';
 
 /** Creates a policy (existing null) or edits one; checks it client side before saving. */
 export function PolicyEditor({ existing }: { readonly existing: Policy | null }) {
@@ -20,7 +21,6 @@ export function PolicyEditor({ existing }: { readonly existing: Policy | null })
   const [saving, setSaving] = useState(false);
   const save = usePolicies((state) => state.save);
   const remove = usePolicies((state) => state.remove);
-  const runNow = usePolicies((state) => state.runNow);
   const hostSettings = useHosts((state) => state.settings);
   const loadHosts = useHosts((state) => state.load);
   const id = useId();
@@ -55,7 +55,7 @@ export function PolicyEditor({ existing }: { readonly existing: Policy | null })
           <>
             <button
               type="button"
-              onClick={() => void runNow(existing.name)}
+              onClick={() => void runAndFollow(existing.name)}
               data-testid="policy-editor-run"
             >
               Run now
