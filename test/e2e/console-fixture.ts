@@ -25,7 +25,7 @@ export interface ConsoleApp {
   /** A VM folder with one disk made by qemu-img, holding some data so backups store bytes. */
   makeVm(
     name: string,
-    options?: { format?: 'vhdx' | 'vpc' | 'raw'; sizeMiB?: number },
+    options?: { format?: 'vhdx' | 'vpc' | 'raw'; sizeMiB?: number; dataMiB?: number },
   ): Promise<string>;
   /** Overwrites a range of a VM's disk, as a guest would between two backups. */
   writeToDisk(disk: string, offsetMiB: number, lengthMiB: number, pattern: number): Promise<void>;
@@ -91,13 +91,14 @@ export const test = base.extend<{ app: ConsoleApp }>({
           const extension = format === 'vpc' ? 'vhd' : format === 'raw' ? 'img' : format;
           const disk = path.join(folder, `${name}.${extension}`);
           await qemuImg('create', '-q', '-f', format, disk, `${options.sizeMiB ?? 32}M`);
+          const dataMiB = options.dataMiB ?? 4;
           await qemuIo(
             '-f',
             format,
             '-c',
-            'write -P 0x5a 1M 4M',
+            `write -P 0x5a 1M ${dataMiB}M`,
             '-c',
-            'write -P 0x17 12M 2M',
+            `write -P 0x17 ${dataMiB + 2}M 2M`,
             disk,
           );
           return disk;
