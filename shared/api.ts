@@ -155,9 +155,7 @@ export const API = {
   'policies.save': method<Policy>()(
     z.object({ policy: policySchema, mode: z.enum(['create', 'replace', 'upsert']) }).strict(),
   ),
-  'policies.delete': method<{ deleted: boolean }>()(
-    z.object({ name: z.string().min(1) }).strict(),
-  ),
+  'policies.delete': method<{ deleted: boolean }>()(z.object({ name: z.string().min(1) }).strict()),
   'policies.preview': method<SelectionPreview>()(
     z.object({ selection: vmSelectionSchema }).strict(),
   ),

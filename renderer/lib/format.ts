@@ -74,7 +74,9 @@ export function formatTimeOfDay(atMs: number): string {
 /** A deduplication (or any) ratio: 12.4 -> "12.4×". */
 export function formatRatio(ratio: number): string {
   if (!Number.isFinite(ratio) || ratio <= 0) return '—';
-  return `${ratio >= 100 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
+  // Grouped digits: a store of near-empty disks reaches ratios in the millions.
+  const digits = ratio >= 100 ? 0 : 1;
+  return `${ratio.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}×`;
 }
 
 /** Minutes after midnight as "HH:MM". */

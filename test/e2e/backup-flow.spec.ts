@@ -12,7 +12,8 @@ async function recordParentProgress(page: Page): Promise<() => Promise<number[]>
         '[data-testid="job-node-parent-progress"] [role="progressbar"]',
       );
       const value = bar?.getAttribute('aria-valuenow');
-      if (value != null && seen[seen.length - 1] !== Number(value)) seen.push(Number(value));
+      if (value !== null && value !== undefined && seen[seen.length - 1] !== Number(value))
+        seen.push(Number(value));
     }).observe(document.body, { subtree: true, childList: true, attributes: true });
   });
   return () => page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);

@@ -56,6 +56,8 @@ function waitForUrl(child: ChildProcess): Promise<string> {
 }
 
 export const test = base.extend<{ app: ConsoleApp }>({
+  // Playwright reads a fixture's dependencies from its first parameter's pattern: none here.
+  // eslint-disable-next-line no-empty-pattern
   app: async ({}, use) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-'));
     const dataDir = path.join(dir, 'data');
