@@ -17,6 +17,7 @@ import type { GcReport, ImageRow, StorageSummary, VerifyReport } from './images.
 import type { InventoryScan, InventorySource, InventoryVm, SourceProblem } from './inventory.js';
 import type { JobEvent, JobInfo, JobLogEntry } from './jobs.js';
 import { newSourceSchema, policySchema, vmSelectionSchema, type Policy } from './policy.js';
+import { vmRestoreRequestSchema, type RestoreEdits, type RestorePlan } from './restore.js';
 
 // --- results ------------------------------------------------------------------------------
 
@@ -186,6 +187,15 @@ export const API = {
   ),
 
   'images.list': method<ImageRow[]>()(z.object({ client: z.string().min(1).optional() }).strict()),
+
+  /** What a whole-VM restore would read and write, or why it would not (writes nothing). */
+  'restore.plan': method<RestorePlan>()(vmRestoreRequestSchema),
+  /** Starts a whole-VM restore as a 'restore' job; its end detail holds the maintenance notes. */
+  'restore.start': method<{ jobId: number }>()(vmRestoreRequestSchema),
+  /** The edits an nbrestorevm-style rename file makes (a bad line is a BAD_REQUEST naming it). */
+  'restore.parseRenameFile': method<RestoreEdits>()(
+    z.object({ text: z.string().max(65536) }).strict(),
+  ),
 
   'storage.summary': method<StorageSummary>()(none),
   'storage.verify': method<VerifyReport[]>()(z.object({ backupIds }).strict()),

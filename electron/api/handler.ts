@@ -18,6 +18,7 @@ import {
 import { describeIssues } from '../../shared/policy.js';
 import { VmQueryError } from '../../shared/vm-query.js';
 import { defaultHostConfig } from '../engine/hosts/host-config.js';
+import { parseRenameFile, renameEdits } from '../engine/restore/rename-file.js';
 import type { TesseraService } from '../engine/service.js';
 import { toApiError } from './api-errors.js';
 import { listDirectory } from './directory-listing.js';
@@ -91,6 +92,15 @@ function implement(service: TesseraService, options: ApiHandlerOptions): Impleme
     'schedules.upcoming': ({ limit }) => service.upcomingRuns(limit),
 
     'images.list': (filter) => service.listImages(filter),
+
+    'restore.plan': (request) => service.planRestore(request),
+    'restore.start': async (request) => {
+      const { jobId, done } = await service.startRestore(request);
+      // The job records how it ended (status, log); nobody here waits for the result.
+      done.catch(() => undefined);
+      return { jobId };
+    },
+    'restore.parseRenameFile': ({ text }) => renameEdits(parseRenameFile(text)),
 
     'storage.summary': () => service.storageSummary(),
     'storage.verify': ({ backupIds }) => service.verify(backupIds),
