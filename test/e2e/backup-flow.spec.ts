@@ -123,4 +123,30 @@ test.describe('inventory, policy and compound job', () => {
     await expect(page.getByTestId('screen-hosts')).toBeVisible();
     await screenshot(page, testInfo, 'hosts');
   });
+
+  test('keyboard navigation, and dark mode following the system', async ({
+    app,
+    page,
+  }, testInfo) => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(app.url);
+    await expect(page.getByTestId('welcome-panel')).toBeVisible();
+    // The page follows the system's dark scheme: its background is dark.
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = (background.match(/\d+/g) ?? []).map(Number);
+    expect((r! + g! + b!) / 3, background).toBeLessThan(80);
+    await screenshot(page, testInfo, 'dashboard-dark');
+
+    // Tab reaches the navigation; Enter opens a screen and moves focus into it.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.getByTestId('nav-policies').evaluate((el) => el === document.activeElement)) {
+        break;
+      }
+    }
+    await expect(page.getByTestId('nav-policies')).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('screen-policies')).toBeVisible();
+    await screenshot(page, testInfo, 'policies-empty-dark');
+  });
 });
