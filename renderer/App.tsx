@@ -7,6 +7,7 @@ import { DashboardScreen } from './features/dashboard/DashboardScreen';
 import { HostsScreen } from './features/hosts/HostsScreen';
 import { InventoryScreen } from './features/inventory/InventoryScreen';
 import { PoliciesScreen } from './features/policies/PoliciesScreen';
+import { RestoreScreen } from './features/restore/RestoreScreen';
 import { StorageScreen } from './features/storage/StorageScreen';
 
 const SCREEN_COMPONENTS: Readonly<Record<ScreenId, () => React.JSX.Element>> = {
@@ -14,6 +15,7 @@ const SCREEN_COMPONENTS: Readonly<Record<ScreenId, () => React.JSX.Element>> = {
   inventory: InventoryScreen,
   policies: PoliciesScreen,
   activity: ActivityScreen,
+  restore: RestoreScreen,
   storage: StorageScreen,
   hosts: HostsScreen,
 };

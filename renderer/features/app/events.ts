@@ -9,6 +9,7 @@ import { useDashboard } from '../dashboard/store';
 import { useHosts } from '../hosts/store';
 import { useInventory } from '../inventory/store';
 import { usePolicies } from '../policies/store';
+import { useRestore } from '../restore/store';
 import { useStorage } from '../storage/store';
 import { useApp, type ToastKind } from './store';
 
@@ -24,6 +25,8 @@ const refetch = {
   tree: coalesce(() => void useActivity.getState().loadTree(), REFETCH_MS),
   log: coalesce(() => void useActivity.getState().loadLog(), LOG_REFETCH_MS),
   storage: coalesce(() => useStorage.getState().refreshIfLoaded(), REFETCH_MS),
+  restore: coalesce(() => useRestore.getState().refreshIfLoaded(), REFETCH_MS),
+  restoreJob: coalesce(() => void useRestore.getState().loadJob(), REFETCH_MS),
   inventory: coalesce(() => useInventory.getState().refreshIfLoaded(), REFETCH_MS),
   policies: coalesce(() => usePolicies.getState().refreshIfLoaded(), REFETCH_MS),
   hosts: coalesce(() => useHosts.getState().refreshIfLoaded(), REFETCH_MS),
@@ -65,6 +68,9 @@ function onEvent(event: ApiEvent): void {
       refetch.dashboard();
       refetch.jobs();
       refetch.storage();
+      refetch.restore();
+      // The Restore screen follows the restore it started to its result.
+      if (event.job.id === useRestore.getState().jobId) refetch.restoreJob();
       if (activity.touchesSelected(event)) {
         refetch.tree();
         refetch.log();

@@ -6,6 +6,7 @@ export const SCREENS = [
   { id: 'inventory', label: 'Inventory' },
   { id: 'policies', label: 'Policies' },
   { id: 'activity', label: 'Activity Monitor' },
+  { id: 'restore', label: 'Restore' },
   { id: 'storage', label: 'Storage' },
   { id: 'hosts', label: 'Backup hosts' },
 ] as const;
@@ -14,7 +15,10 @@ export type ScreenId = (typeof SCREENS)[number]['id'];
 
 export interface Route {
   readonly screen: ScreenId;
-  /** Activity: the selected job; Policies: the policy being edited ("new" for a new one). */
+  /**
+   * Activity: the selected job; Policies: the policy being edited ("new" for a new one);
+   * Restore: "<client>" or "<client>/<backupId>".
+   */
   readonly item: string | null;
 }
 
@@ -30,7 +34,10 @@ export function parseHash(hash: string): Route {
 }
 
 export function hashOf(route: Route): string {
-  return `#/${route.screen}${route.item !== null ? `/${encodeURIComponent(route.item)}` : ''}`;
+  // Each segment encoded on its own: "#/restore/web01/web01_1700000000" stays readable.
+  const item =
+    route.item === null ? '' : `/${route.item.split('/').map(encodeURIComponent).join('/')}`;
+  return `#/${route.screen}${item}`;
 }
 
 interface RouterState {
