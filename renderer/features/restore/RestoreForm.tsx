@@ -265,9 +265,7 @@ export function RestoreForm({ image }: { readonly image: ImageRow }) {
                             data-position={disk.position}
                           >
                             <option value="">
-                              {draft.format
-                                ? `As above (${RESTORE_FORMAT_LABELS[draft.format]})`
-                                : `Its own (${disk.sourceFormat})`}
+                              {draft.format ? 'As above' : `Its own (${disk.sourceFormat})`}
                             </option>
                             {RESTORE_FORMATS.map((format) => (
                               <option key={format} value={format}>

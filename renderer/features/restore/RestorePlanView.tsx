@@ -109,7 +109,7 @@ export function RestorePlanView({ image }: { readonly image: ImageRow }) {
         )}
       </p>
 
-      <div className="two-columns restore-plan-columns">
+      <div className="restore-plan-columns">
         <div>
           <h3>
             Read from the storage unit{' '}
