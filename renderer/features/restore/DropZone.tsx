@@ -39,8 +39,9 @@ export function DropZone({ image }: { readonly image: ImageRow }) {
           if (!live) return;
           setListing(next);
           setError(null);
-          // The server's default (the home folder) starts the destination.
-          if (!settled) setDropFolder(next.path);
+          // The server's default (the home folder) starts the destination, unless one was
+          // typed while it was on its way.
+          if (!settled && useRestore.getState().dropFolder.trim() === '') setDropFolder(next.path);
         },
         (failure: unknown) => {
           if (!live) return;

@@ -103,11 +103,12 @@ export function RestoreScreen() {
           ) : null}
           {image ? (
             <>
-              <ImageBrowser image={image} />
+              {/* The drop zone beside what is dragged: both in view at once. */}
               <div className="restore-columns">
-                <RestoreForm image={image} />
+                <ImageBrowser image={image} />
                 <DropZone image={image} />
               </div>
+              <RestoreForm image={image} />
               <RestorePlanView image={image} />
             </>
           ) : null}
