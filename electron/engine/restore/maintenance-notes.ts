@@ -34,13 +34,15 @@ export function maintenanceNotes(input: NotesInput): MaintenanceNote[] {
       message: `Only the disks were restored (${input.disksOnlyReason ?? 'no configuration was asked for'}): attach them to a VM, or create one that uses them.`,
     });
   } else {
+    // A folder of loose disks has no configuration: no ID, CPUs or disk paths of its own.
+    const configured = vm.kind !== 'folder';
     notes.push(registerNote(vm, input));
-    if (!input.original) notes.push(idNote(vm, input.recordedId));
+    if (!input.original && configured) notes.push(idNote(vm, input.recordedId));
     const networkNote = networkNoteOf(vm, input.original);
     if (networkNote) notes.push(networkNote);
     const macNote = macNoteOf(vm, input.original);
     if (macNote) notes.push(macNote);
-    if (input.defaulted.length > 0) {
+    if (configured && input.defaulted.length > 0) {
       notes.push({
         kind: 'defaults',
         message: `The image does not record the VM's ${input.defaulted.join(' and ')}; the configuration was written with ${input.defaulted.map((what) => (what === 'CPU count' ? `${vm.cpus} CPU(s)` : `${vm.memoryMB} MiB of memory`)).join(' and ')}. Check them before starting the VM.`,
@@ -72,7 +74,7 @@ export function maintenanceNotes(input: NotesInput): MaintenanceNote[] {
       message: `${checkpoints.map((d) => d.sourcePath).join(', ')} ${checkpoints.length === 1 ? 'was a checkpoint (differencing) disk; it was' : 'were checkpoint (differencing) disks; they were'} restored as full disks holding the VM's state at the backup: the VM has no checkpoints any more.`,
     });
   }
-  if (!input.original && vm && input.disks.length > 0) {
+  if (!input.original && vm && vm.kind !== 'folder' && input.disks.length > 0) {
     notes.push({
       kind: 'disk-paths',
       message: `The configuration points at the restored disks: ${input.disks.map((d) => d.targetPath).join(', ')}. Moving them later means editing it.`,
