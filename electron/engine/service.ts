@@ -332,14 +332,10 @@ export class TesseraService {
       hangTimeoutMs: this.options.hangTimeoutMs,
     });
     this.running.set(job.id, job);
-    this.cancelPoll ??= setInterval(() => void this.pollCancelRequests(), CANCEL_POLL_MS);
-    this.cancelPoll.unref();
+    this.watchCancelRequests();
     const done = job.done.finally(() => {
       this.running.delete(job.id);
-      if (this.running.size === 0 && this.cancelPoll) {
-        clearInterval(this.cancelPoll);
-        this.cancelPoll = null;
-      }
+      this.stopWatchingCancelRequestsWhenIdle();
     });
     return { jobId: job.id, done };
   }
@@ -386,9 +382,21 @@ export class TesseraService {
     return false;
   }
 
-  /** Picks up cancel requests other processes left for the jobs this one runs. */
+  private watchCancelRequests(): void {
+    this.cancelPoll ??= setInterval(() => void this.pollCancelRequests(), CANCEL_POLL_MS);
+    this.cancelPoll.unref();
+  }
+
+  private stopWatchingCancelRequestsWhenIdle(): void {
+    if (this.running.size === 0 && this.restoreJobs.size === 0 && this.cancelPoll) {
+      clearInterval(this.cancelPoll);
+      this.cancelPoll = null;
+    }
+  }
+
+  /** Picks up cancel requests other processes left for the jobs (backups, restores) this one runs. */
   private async pollCancelRequests(): Promise<void> {
-    for (const id of this.running.keys()) {
+    for (const id of [...this.running.keys(), ...this.restoreJobs.keys()]) {
       const dir = path.join(this.jobsDir, String(id));
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names) {
@@ -618,6 +626,7 @@ export class TesseraService {
     const controller = new AbortController();
     const entry: { controller: AbortController; done?: Promise<unknown> } = { controller };
     this.restoreJobs.set(jobId, entry);
+    this.watchCancelRequests();
     const startedAt = (this.options.clock ?? Date.now)();
     const counts = (progress: RestoreProgress) => ({
       doneBytes: progress.doneBytes,
@@ -672,7 +681,10 @@ export class TesseraService {
           throw error;
         },
       )
-      .finally(() => this.restoreJobs.delete(jobId));
+      .finally(() => {
+        this.restoreJobs.delete(jobId);
+        this.stopWatchingCancelRequestsWhenIdle();
+      });
     entry.done = done;
     return { jobId, done };
   }
