@@ -31,7 +31,17 @@ export interface AppInfo {
   readonly firstRun: boolean;
   /** Where the sample VM is created (inside the data directory). */
   readonly sampleDir: string;
+  /**
+   * Desktop shell only: where restores are staged to be dragged out to the file manager
+   * (`<dataDir>/drag-staging`). The renderer restores into a fresh folder inside it; the main
+   * process starts a native drag only for files and folders inside it, and removes what was
+   * staged there when it is a day old and when the app quits. Absent in the console.
+   */
+  readonly stagingDir?: string;
 }
+
+/** The staging folder's name inside the data directory (see {@link AppInfo.stagingDir}). */
+export const DRAG_STAGING_FOLDER = 'drag-staging';
 
 /** One VM's protection on the Dashboard. */
 export interface ProtectedVm {
@@ -292,6 +302,14 @@ export interface DesktopBridge {
   /** Native dialogs; null when the user cancels. */
   pickFolder(title?: string): Promise<string | null>;
   pickDiskFile(title?: string): Promise<string | null>;
+  /**
+   * Drag-out: hands files or folders staged under {@link AppInfo.stagingDir} to the operating
+   * system as a native drag (the file manager copies or moves them where they are dropped).
+   * Call it from a dragstart handler, after preventDefault(). Fire and forget: the main
+   * process checks the sender and every path (inside the staging folder, existing, no link
+   * leading out) and simply starts no drag when one fails.
+   */
+  startDrag(paths: readonly string[]): void;
 }
 
 /** IPC cannot carry error fields faithfully, so results travel wrapped. */

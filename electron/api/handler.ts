@@ -5,8 +5,10 @@
  * drift apart.
  */
 import os from 'node:os';
+import path from 'node:path';
 import {
   API,
+  DRAG_STAGING_FOLDER,
   isApiMethod,
   type ApiEnvelope,
   type ApiEventListener,
@@ -55,6 +57,10 @@ function implement(service: TesseraService, options: ApiHandlerOptions): Impleme
       shell: options.shell,
       firstRun: service.listSources().length === 0 && service.listImages().length === 0,
       sampleDir: service.sampleDir,
+      // Only the desktop shell can drag out to the file manager (webContents.startDrag).
+      ...(options.shell === 'desktop'
+        ? { stagingDir: path.join(service.dataDir, DRAG_STAGING_FOLDER) }
+        : {}),
     }),
     'dashboard.get': () => service.dashboard(),
 

@@ -1,9 +1,9 @@
 /**
  * The Electron main process: one instance per user, the engine's service on
  * userData/data, the API bound onto IPC for our own windows only, a tray icon with the last
- * backup's status, notifications when jobs end, and a quit that lets running jobs stop
- * cleanly. Logic lives in the Electron-free modules beside this file; this one wires them to
- * Electron.
+ * backup's status, notifications when jobs end, drag-out of staged restores to the file
+ * manager, and a quit that lets running jobs stop cleanly. Logic lives in the Electron-free
+ * modules beside this file; this one wires them to Electron.
  *
  * ESM entry: Electron emits `ready` only once this module has been evaluated, so the
  * synchronous calls at the top (scheme privileges, single-instance lock) run before it, as
@@ -17,16 +17,27 @@ import {
   app,
   dialog,
   ipcMain,
+  nativeImage,
   screen,
   session,
+  type IpcMainEvent,
   type IpcMainInvokeEvent,
+  type NativeImage,
   type OpenDialogOptions,
 } from 'electron';
+import { DRAG_STAGING_FOLDER } from '../../shared/api.js';
 import { createApiHandler, type ApiHandler } from '../api/handler.js';
 import { TesseraService } from '../engine/service.js';
+import { iconPng } from './app-icon.js';
 import { appMenuTemplate } from './app-menu.js';
 import { USER_DATA_NAME, dataDirFor, desktopPaths } from './desktop-paths.js';
 import { chosenPath, diskFileDialogOptions, folderDialogOptions } from './dialog-options.js';
+import {
+  STAGING_PRUNE_INTERVAL_MS,
+  bindStartDrag,
+  clearStaging,
+  pruneStaging,
+} from './drag-out.js';
 import { bindIpc, forwardEvents, type NativeDialogs } from './ipc-binding.js';
 import { registerAppScheme, serveApp } from './protocol.js';
 import { createQuitGuard, quitsWhenAllWindowsClosed } from './quit-guard.js';
@@ -46,6 +57,9 @@ const windows = new AppWindows({ preloadPath: paths.preload, isDev, log });
 let service: TesseraService | null = null;
 let handler: ApiHandler | null = null;
 let tray: StatusTray | null = null;
+/** <dataDir>/drag-staging: restores staged to be dragged out (see drag-out.ts). */
+let stagingRoot: string | null = null;
+let stagingPruner: NodeJS.Timeout | null = null;
 /** Notifications are kept until dismissed: one collected early never delivers its click. */
 const notifications = new Set<Notification>();
 
@@ -91,6 +105,7 @@ async function start(): Promise<void> {
     log,
   });
   forwardEvents(api.subscribe, () => windows.all().map((window) => window.webContents));
+  startDragOut(path.join(service.dataDir, DRAG_STAGING_FOLDER));
 
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
@@ -132,9 +147,43 @@ function fail(error: unknown): void {
 async function closeService(): Promise<void> {
   tray?.destroy();
   tray = null;
+  if (stagingPruner) clearInterval(stagingPruner);
+  stagingPruner = null;
+  const staged = stagingRoot;
+  stagingRoot = null;
   const closing = service;
   service = null;
   await closing?.close();
+  // Once no restore can still be writing there; a drop still copying may keep a file (Windows).
+  if (staged) await clearStaging(staged, log);
+}
+
+// --- drag-out --------------------------------------------------------------------------------
+
+let dragIconImage: NativeImage | null = null;
+
+/** The app icon, small: what the pointer carries during a drag-out (macOS needs one). */
+function dragIcon(): NativeImage {
+  if (!dragIconImage) {
+    dragIconImage = nativeImage.createFromBuffer(iconPng(32), { scaleFactor: 1 });
+    dragIconImage.addRepresentation({ scaleFactor: 2, buffer: iconPng(64) });
+  }
+  return dragIconImage;
+}
+
+function startDragOut(root: string): void {
+  stagingRoot = root;
+  const prune = () => void pruneStaging(root, { log });
+  prune();
+  stagingPruner = setInterval(prune, STAGING_PRUNE_INTERVAL_MS);
+  stagingPruner.unref();
+  bindStartDrag<IpcMainEvent>({
+    ipc: ipcMain,
+    authorize: (event) => checkSender(event.senderFrame, windows.mainFrames()),
+    stagingRoot: () => stagingRoot,
+    startDrag: (event, item) => event.sender.startDrag({ ...item, icon: dragIcon() }),
+    log,
+  });
 }
 
 // --- windows ---------------------------------------------------------------------------------

@@ -17,3 +17,8 @@ export const EVENT_CHANNEL = 'tessera:event';
 /** Renderer → main: native dialogs (the renderer has no file system access of its own). */
 export const PICK_FOLDER_CHANNEL = 'tessera:pick-folder';
 export const PICK_DISK_FILE_CHANNEL = 'tessera:pick-disk-file';
+/**
+ * Renderer → main, one way (ipcRenderer.send): start a native drag of staged files
+ * (webContents.startDrag must run while the page's drag is starting, so nothing is awaited).
+ */
+export const START_DRAG_CHANNEL = 'tessera:start-drag';

@@ -57,8 +57,16 @@ describe('createApiHandler', () => {
         shell: 'desktop',
         firstRun: true,
         sampleDir: service.sampleDir,
+        stagingDir: path.join(service.dataDir, 'drag-staging'),
       },
     });
+  });
+
+  it('names no drag-out staging folder in the console (it cannot drag out)', async () => {
+    const consoleApi = createApiHandler(service, { shell: 'console', version: '1.2.3' });
+    const envelope = await consoleApi.handle('app.info', {});
+    expect(envelope).toMatchObject({ ok: true, result: { shell: 'console' } });
+    expect(envelope.ok && envelope.result).not.toHaveProperty('stagingDir');
   });
 
   it('takes missing params (null, undefined) as none', async () => {

@@ -1,7 +1,8 @@
 /**
  * A stand-in for the 'electron' module, enough for main.ts to run in vitest: it records what
- * main asks of Electron (windows and their options, IPC handlers, the protocol handler,
- * the tray, menus, dialogs) and lets a test play Electron's part (ready, IPC calls, quit).
+ * main asks of Electron (windows and their options, IPC handlers and listeners, the protocol
+ * handler, the tray, menus, dialogs, native drags) and lets a test play Electron's part
+ * (ready, IPC calls, quit).
  */
 type Handler = (...args: never[]) => unknown;
 
@@ -26,6 +27,8 @@ let nextId = 1;
 export class FakeWebContents extends Emitter {
   readonly id = nextId++;
   readonly sent: unknown[][] = [];
+  /** Each webContents.startDrag item, in order. */
+  readonly drags: unknown[] = [];
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
   readonly mainFrame = {
     url: '',
@@ -42,6 +45,9 @@ export class FakeWebContents extends Emitter {
   }
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
+  }
+  startDrag(item: unknown): void {
+    this.drags.push(item);
   }
 }
 
@@ -118,6 +124,21 @@ export const ipcMain = {
   },
   removeHandler(channel: string): void {
     this.handlers.delete(channel);
+  },
+  /** ipcMain.on listeners (one-way messages, ipcRenderer.send). */
+  listeners: new Map<string, ((event: unknown, ...args: unknown[]) => void)[]>(),
+  on(channel: string, listener: (event: unknown, ...args: unknown[]) => void): void {
+    this.listeners.set(channel, [...(this.listeners.get(channel) ?? []), listener]);
+  },
+  removeListener(channel: string, listener: (event: unknown, ...args: unknown[]) => void): void {
+    this.listeners.set(
+      channel,
+      (this.listeners.get(channel) ?? []).filter((known) => known !== listener),
+    );
+  },
+  /** What ipcRenderer.send(channel, ...args) delivers. */
+  send(channel: string, event: unknown, ...args: unknown[]): void {
+    for (const listener of this.listeners.get(channel) ?? []) listener(event, ...args);
   },
 };
 

@@ -3,10 +3,11 @@
  * scratch userData: the scheme is registered before ready, the window comes from the secure
  * factory, the API answers our window's top frame and refuses others, the protocol handler
  * refuses traversal with the CSP on every response, permissions are denied, popups go to the
- * browser only for web links, the tray shows the status, and quitting closes the service
- * before the app exits.
+ * browser only for web links, the tray shows the status, staged restores are dragged out
+ * only for our window and only from the staging folder (which is pruned at start and removed
+ * at quit), and quitting closes the service before the app exits.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_METHODS } from '../../../shared/api.js';
@@ -19,6 +20,7 @@ vi.mock('electron', async () => (await import('./fake-electron.js')).electron);
 
 let cleanup: () => Promise<void>;
 let window: fake.FakeBrowserWindow;
+let staging: string;
 const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
 
 beforeAll(async () => {
@@ -26,6 +28,13 @@ beforeAll(async () => {
   cleanup = scratch.cleanup;
   fake.app.paths.set('appData', scratch.dir);
   delete process.env['TESSERA_DATA'];
+  // Left over from an earlier run: one staged two days ago, one an hour ago.
+  staging = path.join(scratch.dir, 'Tessera', 'data', 'drag-staging');
+  mkdirSync(path.join(staging, 'old', 'web01'), { recursive: true });
+  writeFileSync(path.join(staging, 'old', 'web01', 'notes.txt'), 'old');
+  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+  utimesSync(path.join(staging, 'old'), twoDaysAgo, twoDaysAgo);
+  mkdirSync(path.join(staging, 'fresh'), { recursive: true });
   await import('../../../electron/main/main.js');
   await vi.waitFor(() => expect(fake.FakeBrowserWindow.all).toHaveLength(1), { timeout: 10_000 });
   window = fake.FakeBrowserWindow.all[0]!;
@@ -113,6 +122,50 @@ describe('main process', () => {
     ]);
   });
 
+  it('removes what was staged a day ago at start and keeps what is fresh', async () => {
+    await vi.waitFor(() => expect(existsSync(path.join(staging, 'old'))).toBe(false));
+    expect(existsSync(path.join(staging, 'fresh'))).toBe(true);
+  });
+
+  it('drags staged files out for our window’s top frame only, and nothing else', async () => {
+    const info = await invoke('tessera:app.info', window.webContents.mainFrame, {});
+    expect(info).toMatchObject({ ok: true, result: { stagingDir: staging } });
+    const folder = path.join(staging, 'job-1', 'web01');
+    mkdirSync(folder, { recursive: true });
+    // Not a disk by its name: the folder source on userData added above must still hold no VM.
+    const disk = path.join(staging, 'job-1', 'disk0.txt');
+    writeFileSync(disk, 'disk');
+    const drags = window.webContents.drags;
+    const send = (frame: unknown, paths: unknown) =>
+      fake.ipcMain.send(
+        'tessera:start-drag',
+        { senderFrame: frame, sender: window.webContents },
+        paths,
+      );
+    const { mainFrame } = window.webContents;
+
+    send(mainFrame, [disk]);
+    expect(drags).toEqual([
+      { file: disk, icon: expect.objectContaining({ buffer: expect.any(Buffer) }) },
+    ]);
+    expect(drags[0]).not.toHaveProperty('files');
+    send(mainFrame, [disk, folder]);
+    expect(drags[1]).toMatchObject({ file: disk, files: [disk, folder] });
+
+    send({ ...mainFrame, frameToken: 'iframe', parent: mainFrame }, [disk]);
+    send({ ...mainFrame, url: 'https://evil.example/' }, [disk]);
+    send(mainFrame, [path.join(staging, '..', 'tessera.conf')]);
+    send(mainFrame, [path.join(fake.app.userData, 'window-state.json')]);
+    send(mainFrame, [path.join(staging, 'job-1', 'missing.txt')]);
+    send(mainFrame, []);
+    send(mainFrame, 'not a list');
+    expect(drags).toHaveLength(2);
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringMatching(/^tessera: refused IPC on tessera:start-drag: sent from a subframe/),
+    );
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^tessera: no drag: .*not inside/));
+  });
+
   it('serves the app with the CSP and refuses path traversal', async () => {
     const handle = fake.session.defaultSession.protocolHandlers.get('tessera')!;
     const climb = await handle(new Request('tessera://app/..%2f..%2fetc%2fpasswd'));
@@ -188,5 +241,7 @@ describe('main process', () => {
     expect(event.preventDefault).toHaveBeenCalled();
     await vi.waitFor(() => expect(fake.app.exitCodes).toEqual([0]));
     expect(fake.Tray.all[0]?.destroyed).toBe(true);
+    // What was staged to drag out goes with the app.
+    expect(existsSync(staging)).toBe(false);
   });
 });

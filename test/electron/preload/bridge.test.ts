@@ -1,7 +1,7 @@
 /**
  * What the page gets as window.tessera: one named function per API method on its own
- * channel, an event subscription that never hands out the IPC event, two dialogs, and
- * nothing that reaches ipcRenderer itself.
+ * channel, an event subscription that never hands out the IPC event, two dialogs, the
+ * drag-out on its own one-way channel, and nothing that reaches ipcRenderer itself.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { API_METHODS, type ApiEvent } from '../../../shared/api.js';
@@ -10,6 +10,7 @@ import {
   EVENT_CHANNEL,
   PICK_DISK_FILE_CHANNEL,
   PICK_FOLDER_CHANNEL,
+  START_DRAG_CHANNEL,
 } from '../../../electron/preload/channels.js';
 
 type Listener = (event: unknown, ...args: unknown[]) => void;
@@ -18,6 +19,7 @@ function fakeIpcRenderer() {
   const listeners = new Map<string, Set<Listener>>();
   const ipc = {
     invoke: vi.fn(async (channel: string, ...args: unknown[]) => ({ channel, args })),
+    send: vi.fn((_channel: string, ..._args: unknown[]) => undefined),
     on: vi.fn((channel: string, listener: Listener) => {
       const set = listeners.get(channel) ?? new Set<Listener>();
       set.add(listener);
@@ -51,9 +53,16 @@ function reachable(root: unknown, seen = new Set<unknown>()): Set<unknown> {
 }
 
 describe('createDesktopBridge', () => {
-  it('exposes exactly api, onEvent, pickFolder and pickDiskFile', () => {
+  it('exposes exactly api, onEvent, pickFolder, pickDiskFile and startDrag', () => {
     const bridge = createDesktopBridge(fakeIpcRenderer());
-    expect(Object.keys(bridge).sort()).toEqual(['api', 'onEvent', 'pickDiskFile', 'pickFolder']);
+    expect(Object.keys(bridge).sort()).toEqual([
+      'api',
+      'onEvent',
+      'pickDiskFile',
+      'pickFolder',
+      'startDrag',
+    ]);
+    expect(bridge.startDrag.name).toBe('startDrag');
     expect(Object.isFrozen(bridge)).toBe(true);
     expect(Object.isFrozen(bridge.api)).toBe(true);
   });
@@ -111,10 +120,33 @@ describe('createDesktopBridge', () => {
     ]);
   });
 
+  it('sends a drag-out on its own channel as a plain copy of string paths', () => {
+    const ipc = fakeIpcRenderer();
+    const bridge = createDesktopBridge(ipc);
+    const paths = ['/data/drag-staging/a/disk0.vhdx', '/data/drag-staging/a/web01'];
+    expect(bridge.startDrag(paths)).toBeUndefined();
+    expect(ipc.send).toHaveBeenCalledTimes(1);
+    const [channel, sent, ...rest] = ipc.send.mock.calls[0]!;
+    expect(channel).toBe(START_DRAG_CHANNEL);
+    expect(sent).toEqual(paths);
+    expect(sent).not.toBe(paths);
+    expect(rest).toEqual([]);
+    expect(ipc.invoke).not.toHaveBeenCalled();
+  });
+
+  it('refuses a drag-out of nothing, of too much, or of what is not a path', () => {
+    const ipc = fakeIpcRenderer();
+    const bridge = createDesktopBridge(ipc);
+    for (const bad of [[], Array.from({ length: 65 }, () => '/x'), [42], [''], 'x', null]) {
+      expect(() => bridge.startDrag(bad as never), JSON.stringify(bad)).toThrow(TypeError);
+    }
+    expect(ipc.send).not.toHaveBeenCalled();
+  });
+
   it('never lets ipcRenderer or its methods be reached from the bridge', () => {
     const ipc = fakeIpcRenderer();
     const values = reachable(createDesktopBridge(ipc));
-    for (const secret of [ipc, ipc.invoke, ipc.on, ipc.removeListener]) {
+    for (const secret of [ipc, ipc.invoke, ipc.send, ipc.on, ipc.removeListener]) {
       expect(values.has(secret)).toBe(false);
     }
   });

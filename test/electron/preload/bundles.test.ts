@@ -39,12 +39,14 @@ describe('preload bundle', () => {
     const required: string[] = [];
     const exposed = new Map<string, unknown>();
     const invoked: unknown[][] = [];
+    const sent: unknown[][] = [];
     const electron = {
       contextBridge: {
         exposeInMainWorld: (key: string, value: unknown) => exposed.set(key, value),
       },
       ipcRenderer: {
         invoke: async (...args: unknown[]) => invoked.push(args),
+        send: (...args: unknown[]) => void sent.push(args),
         on: () => undefined,
         removeListener: () => undefined,
       },
@@ -61,10 +63,13 @@ describe('preload bundle', () => {
     expect([...exposed.keys()]).toEqual(['tessera']);
     const bridge = exposed.get('tessera') as {
       api: Record<string, (params: unknown) => Promise<unknown>>;
+      startDrag: (paths: string[]) => void;
     };
     expect(Object.keys(bridge.api).sort()).toEqual([...API_METHODS].sort());
     await bridge.api['dashboard.get']?.({});
     expect(invoked).toEqual([['tessera:dashboard.get', {}]]);
+    bridge.startDrag(['/data/drag-staging/a/disk0.vhdx']);
+    expect(sent).toEqual([['tessera:start-drag', ['/data/drag-staging/a/disk0.vhdx']]]);
   });
 });
 
