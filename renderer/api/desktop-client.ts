@@ -42,5 +42,6 @@ export function createDesktopClient(bridge: DesktopBridge): RendererClient {
     onConnection: () => () => {},
     onResync: () => () => {},
     pickFolder: (title) => bridge.pickFolder(title),
+    startDrag: (paths) => bridge.startDrag(paths),
   };
 }

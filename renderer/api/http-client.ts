@@ -132,6 +132,7 @@ export function createHttpClient(token: string | null): RendererClient {
     onConnection: (listener) => connections.add(listener),
     onResync: (listener) => resyncs.add(() => listener()),
     pickFolder: null,
+    startDrag: null,
   };
 }
 

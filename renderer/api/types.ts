@@ -18,4 +18,9 @@ export interface RendererClient extends ApiClient {
   onResync(listener: () => void): () => void;
   /** The native folder dialog (desktop only); null where the in-app FolderPicker is needed. */
   readonly pickFolder: ((title?: string) => Promise<string | null>) | null;
+  /**
+   * Drag-out to the file manager (desktop only; null in the console): starts a native drag of
+   * files or folders staged under AppInfo.stagingDir. Call from dragstart, after preventDefault.
+   */
+  readonly startDrag: ((paths: readonly string[]) => void) | null;
 }

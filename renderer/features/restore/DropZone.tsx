@@ -6,14 +6,8 @@ import { ErrorBox } from '../../components/ErrorBox';
 import { PathField } from '../../components/PathField';
 import { asApiError } from '../../lib/errors';
 import { useDebounced } from '../../lib/useDebounced';
-import { carriesRestore, restorePayloadOf } from './drag';
+import { carriesRestore, joinPath, restorePayloadOf } from './drag';
 import { useRestore } from './store';
-
-/** Joins a folder and a name with the separator the server's paths use. */
-function joinPath(folder: string, name: string): string {
-  const separator = /^[A-Za-z]:\\/.test(folder) ? '\\' : '/';
-  return `${folder.replace(/[\\/]+$/, '')}${separator}${name}`;
-}
 
 /**
  * Drag-to-restore: drop the VM or a disk of the browsed image on the destination folder (or

@@ -6,6 +6,7 @@ import { formatBytes, formatDateTime, formatPercent, plural } from '../../lib/fo
 import { notifyError } from '../app/store';
 import { ChangeBar } from './ChangeBar';
 import { startRestoreDrag } from './drag';
+import { DragOut } from './DragOut';
 import { SYNTHETIC_FULL_HELP } from './ImageTimeline';
 import { useRestore } from './store';
 import { recordedVmOf, slotOf, type RecordedVmView } from './vm-metadata';
@@ -84,6 +85,7 @@ export function ImageBrowser({ image }: { readonly image: ImageRow }) {
           </span>
         </h2>
         <code className="small">{image.backupId}</code>
+        <DragOut image={image} position={null} what={vmName} />
         <button
           type="button"
           onClick={() => void chooseFolder()}
@@ -205,6 +207,11 @@ function DiskRow({ image, disk, vm, selected, onToggle }: DiskRowProps) {
       <td className="path-cell">
         <strong>{disk.name}</strong>
         <div className="mono small muted">{disk.sourcePath}</div>
+        <DragOut
+          image={image}
+          position={disk.position}
+          what={`disk ${disk.position}, ${disk.name}`}
+        />
       </td>
       <td>{disk.sourceFormat}</td>
       <td className="num">{formatBytes(disk.virtualSize)}</td>

@@ -1,8 +1,8 @@
 /**
  * Drag-to-restore inside the app: the browsed image's VM header and disk rows carry this MIME
  * type, and the drop zone (or one of its folders) takes it. HTML5 drag and drop, so it works in
- * the console's browser and in Electron alike. Dragging out onto the desktop needs Electron's
- * webContents.startDrag in the main process, which this renderer does not have.
+ * the console's browser and in Electron alike. Dragging out onto the file manager is the
+ * desktop shell's alone (webContents.startDrag): see drag-out.ts.
  */
 export const RESTORE_MIME = 'application/x-tessera-restore';
 
@@ -43,4 +43,10 @@ export function restorePayloadOf(event: React.DragEvent): RestoreDragPayload | n
   } catch {
     return null;
   }
+}
+
+/** Joins a folder and a name with the separator the server's paths use. */
+export function joinPath(folder: string, name: string): string {
+  const separator = /^[A-Za-z]:\\/.test(folder) ? '\\' : '/';
+  return `${folder.replace(/[\\/]+$/, '')}${separator}${name}`;
 }
