@@ -4,64 +4,39 @@
  * written by older versions (or by `tessera backup`, which knows no VM) have less or nothing.
  */
 import type { ConfigKind } from '../../../shared/restore.js';
-import type { NetworkAdapter } from '../../../shared/inventory.js';
+import {
+  readRecordedVm,
+  type RecordedDisk,
+  type RecordedVmFields,
+} from '../../../shared/recorded-vm.js';
 import type { VmMetadata } from '../store/manifest.js';
 import { normalizeGuid } from '../inventory/identity.js';
 
-export interface RecordedDisk {
-  readonly path: string;
-  readonly format: string | null;
-  readonly slot: string | null;
-}
+export type { RecordedDisk };
 
-export interface RecordedVm {
-  readonly name: string;
-  /** The inventory ID: `libvirt:<uuid>`, `hyperv:<guid>`, `vbox:<uuid>`, `folder:<hash>`. */
+/** A recorded VM with what a restore needs to recreate it. */
+export interface RecordedVm extends RecordedVmFields {
   readonly id: string;
   readonly sourceKind: 'folder' | 'libvirt' | 'virtualbox';
-  /** The configuration file the VM was found from (the folder, for loose disks). */
   readonly configPath: string;
   readonly configKind: ConfigKind;
-  readonly cpus: number | null;
-  readonly memoryMB: number | null;
-  readonly networkAdapters: readonly NetworkAdapter[];
-  readonly notes: string | null;
-  readonly os: string | null;
-  readonly firmware: string | null;
-  readonly disks: readonly RecordedDisk[];
 }
 
 const SOURCE_KINDS = ['folder', 'libvirt', 'virtualbox'] as const;
 
 /** The recorded VM, or null when the image has none (or too little to recreate one). */
 export function recordedVmOf(vm: VmMetadata | null): RecordedVm | null {
-  if (!vm) return null;
-  const sourceKind = SOURCE_KINDS.find((kind) => kind === vm['sourceKind']);
-  const id = stringOf(vm['id']);
-  const configPath = stringOf(vm['configPath']);
-  if (!sourceKind || id === null || configPath === null || typeof vm.name !== 'string') return null;
+  const fields = readRecordedVm(vm);
+  if (!fields) return null;
+  const sourceKind = SOURCE_KINDS.find((kind) => kind === fields.sourceKind);
+  const { id, configPath } = fields;
+  if (!sourceKind || id === null || configPath === null) return null;
   return {
-    name: vm.name,
+    ...fields,
     id,
     sourceKind,
     configPath,
     configKind: configKindOf(sourceKind, configPath),
-    cpus: countOf(vm['cpus']),
-    memoryMB: countOf(vm['memoryMB']),
-    networkAdapters: arrayOf(vm['networkAdapters']).map((adapter) => ({
-      name: stringOf(adapter['name']),
-      mac: stringOf(adapter['mac']),
-      network: stringOf(adapter['network']),
-    })),
-    notes: stringOf(vm['notes']),
-    os: stringOf(vm['os']),
-    firmware: stringOf(vm['firmware']),
-    disks: arrayOf(vm['disks']).flatMap((disk) => {
-      const path = stringOf(disk['path']);
-      return path === null
-        ? []
-        : [{ path, format: stringOf(disk['format']), slot: stringOf(disk['slot']) }];
-    }),
   };
 }
 
@@ -79,19 +54,4 @@ export function configKindOf(sourceKind: RecordedVm['sourceKind'], configPath: s
 export function hypervisorIdOf(inventoryId: string): string | null {
   const bare = inventoryId.replace(/^[a-z]+:/, '').replace(/#.*$/, '');
   return normalizeGuid(bare);
-}
-
-function stringOf(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-function countOf(value: unknown): number | null {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
-}
-
-function arrayOf(value: unknown): Array<Record<string, unknown>> {
-  if (!Array.isArray(value)) return [];
-  return value.filter(
-    (item): item is Record<string, unknown> => item !== null && typeof item === 'object',
-  );
 }

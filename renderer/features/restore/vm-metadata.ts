@@ -1,56 +1,14 @@
-import type { NetworkAdapter } from '../../../shared/inventory';
-import type { ImageRow, VmMetadata } from '../../../shared/images';
+import {
+  readRecordedVm,
+  type RecordedDisk,
+  type RecordedVmFields,
+} from '../../../shared/recorded-vm';
+import type { ImageRow } from '../../../shared/images';
 
-/** A disk as the image's VM metadata recorded it (where the VM attached it). */
-export interface RecordedDiskView {
-  readonly path: string;
-  readonly format: string | null;
-  readonly slot: string | null;
-}
-
-/**
- * What an image recorded of its VM, read defensively: the shared type is an open record, and
- * images of older versions (or of `tessera backup`, which knows no VM) have less or nothing.
- */
-export interface RecordedVmView {
-  readonly name: string;
-  readonly id: string | null;
-  readonly sourceKind: string | null;
-  readonly configPath: string | null;
-  readonly cpus: number | null;
-  readonly memoryMB: number | null;
-  readonly networkAdapters: readonly NetworkAdapter[];
-  readonly notes: string | null;
-  readonly os: string | null;
-  readonly firmware: string | null;
-  readonly disks: readonly RecordedDiskView[];
-}
-
-export function recordedVmOf(vm: VmMetadata | null): RecordedVmView | null {
-  if (!vm || typeof vm.name !== 'string') return null;
-  return {
-    name: vm.name,
-    id: stringOf(vm['id']),
-    sourceKind: stringOf(vm['sourceKind']),
-    configPath: stringOf(vm['configPath']),
-    cpus: countOf(vm['cpus']),
-    memoryMB: countOf(vm['memoryMB']),
-    networkAdapters: arrayOf(vm['networkAdapters']).map((adapter) => ({
-      name: stringOf(adapter['name']),
-      mac: stringOf(adapter['mac']),
-      network: stringOf(adapter['network']),
-    })),
-    notes: stringOf(vm['notes']),
-    os: stringOf(vm['os']),
-    firmware: stringOf(vm['firmware']),
-    disks: arrayOf(vm['disks']).flatMap((disk) => {
-      const path = stringOf(disk['path']);
-      return path === null
-        ? []
-        : [{ path, format: stringOf(disk['format']), slot: stringOf(disk['slot']) }];
-    }),
-  };
-}
+/** What an image recorded of its VM, read defensively (shared with the engine's restore). */
+export type RecordedVmView = RecordedVmFields;
+export type RecordedDiskView = RecordedDisk;
+export const recordedVmOf = readRecordedVm;
 
 /** The distinct networks the VM's adapters are on, in adapter order. */
 export function networksOf(vm: RecordedVmView | null): string[] {
@@ -86,19 +44,4 @@ export function changeOf(disks: ImageRow['disks']): {
     linkedBlocks += disk.blocksUnchanged;
   }
   return { changedBytes, linkedBytes, changedBlocks, linkedBlocks };
-}
-
-function stringOf(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-function countOf(value: unknown): number | null {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null;
-}
-
-function arrayOf(value: unknown): Array<Record<string, unknown>> {
-  if (!Array.isArray(value)) return [];
-  return value.filter(
-    (item): item is Record<string, unknown> => item !== null && typeof item === 'object',
-  );
 }
