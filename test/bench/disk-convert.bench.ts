@@ -4,22 +4,39 @@
  *
  * The disk mixes random, text-like and zero regions. qemu-img makes the dynamic VHDX from it;
  * then each tool converts VHDX → raw and raw → VHDX with its defaults (neither flushes the
- * target: qemu-img convert does not, and Tessera's convert does only with --sync). Each
- * conversion runs `rounds` times after a `sync`, and the best time is kept. Targets: ratio ≤ 1 (Tessera at least as
- * fast), Tessera's peak RSS under 150 MB.
+ * target: qemu-img convert does not, and Tessera's convert does only with --sync). The tools
+ * take turns, round after round, each run after a `sync`; the table gives each tool's minimum
+ * and median time and the median of the per-round ratios (each Tessera run against the
+ * qemu-img run beside it, so load that comes and goes hits both sides of a ratio alike).
+ * Targets: ratio ≤ 1 (Tessera at least as fast), Tessera's peak RSS under 150 MB.
+ *
+ * Environment:
+ *   TESSERA_BENCH_SIZE      virtual size in bytes (default 4 GiB)
+ *   TESSERA_BENCH_ROUNDS    rounds per direction (default 5)
+ *   TESSERA_BENCH_DIR       working folder (default $TMPDIR/tessera-bench)
+ *   TESSERA_BENCH_KEEP      keep the folder afterwards; with it, a later run reuses the sources
+ *   TESSERA_BENCH_CLI       the Tessera CLI to time (default out/electron/cli/main.js)
+ *   TESSERA_BENCH_BASELINE  another build's CLI to race in the same rounds (before/after)
+ *   TESSERA_BENCH_CASES     comma-separated subset of: vhdx-raw, raw-vhdx
  */
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSyntheticVhdx } from './synthetic-disk.js';
+import { promisify } from 'node:util';
+import { writeSyntheticVhdx, type RegionKind } from './synthetic-disk.js';
 
 const GiB = 1024 ** 3;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const size = Number(process.env.TESSERA_BENCH_SIZE ?? 4 * GiB);
-const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 const dir = process.env.TESSERA_BENCH_DIR ?? path.join(os.tmpdir(), 'tessera-bench');
+const cli = path.resolve(root, process.env.TESSERA_BENCH_CLI ?? 'out/electron/cli/main.js');
+const baselineCli = process.env.TESSERA_BENCH_BASELINE
+  ? path.resolve(root, process.env.TESSERA_BENCH_BASELINE)
+  : null;
+const wanted = process.env.TESSERA_BENCH_CASES?.split(',') ?? null;
 
 interface Run {
   seconds: number;
@@ -45,12 +62,11 @@ async function timed(
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function tessera(args: string[]): Promise<Run> {
+async function tessera(main: string, args: string[]): Promise<Run> {
   const rssFile = path.join(dir, 'rss');
   await rm(rssFile, { force: true });
-  const cli = path.join(root, 'out/electron/cli/main.js');
   const hook = path.join(root, 'test/bench/report-rss.mjs');
-  const seconds = await timed(process.execPath, ['--import', hook, cli, ...args], {
+  const seconds = await timed(process.execPath, ['--import', hook, main, ...args], {
     TESSERA_RSS_FILE: rssFile,
   });
   const peakRss = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
@@ -61,83 +77,120 @@ async function qemuImg(args: string[]): Promise<Run> {
   return { seconds: await timed('qemu-img', args), peakRss: null };
 }
 
-/** Runs both tools `rounds` times, interleaved, each after a `sync`; keeps each tool's best. */
+type Tool = 'tessera' | 'baseline' | 'qemu';
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * Runs every contender `rounds` times, taking turns (the order rotates each round so no tool
+ * always follows the same one), each run after a `sync`. `check` runs once, after each tool's
+ * first run, on its output.
+ */
 async function race(
   name: string,
-  contenders: Record<'tessera' | 'qemu', () => Promise<Run>>,
+  contenders: Partial<Record<Tool, () => Promise<Run>>>,
   target: string,
-): Promise<Record<'tessera' | 'qemu', Run>> {
-  const runs: Record<'tessera' | 'qemu', Run[]> = { tessera: [], qemu: [] };
+  check: (tool: Tool) => Promise<void>,
+): Promise<Partial<Record<Tool, Run[]>>> {
+  const tools = Object.keys(contenders) as Tool[];
+  const runs: Partial<Record<Tool, Run[]>> = {};
   for (let round = 0; round < rounds; round++) {
-    for (const tool of ['tessera', 'qemu'] as const) {
+    const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
+    for (const tool of order) {
       await rm(target, { force: true });
       // Start every run with no dirty pages, so no run pays for the previous one's writeback.
       await timed('sync', []);
-      const run = await contenders[tool]();
+      const run = await contenders[tool]!();
+      if (round === 0) await check(tool);
       process.stderr.write(`  ${name} ${tool} round ${round + 1}: ${run.seconds.toFixed(2)} s\n`);
-      runs[tool].push(run);
+      (runs[tool] ??= []).push(run);
     }
   }
   await rm(target, { force: true });
-  const bestOf = (list: Run[]): Run => {
-    const rss = list.map((run) => run.peakRss).filter((value): value is number => value !== null);
-    return {
-      seconds: Math.min(...list.map((run) => run.seconds)),
-      peakRss: rss.length > 0 ? Math.max(...rss) : null,
-    };
-  };
-  return { tessera: bestOf(runs.tessera), qemu: bestOf(runs.qemu) };
+  return runs;
 }
 
 const mbps = (seconds: number): string => (size / 1e6 / seconds).toFixed(0);
 
+async function sources(): Promise<{ raw: string; vhdx: string; counts: string }> {
+  const raw = path.join(dir, 'source.raw');
+  const vhdx = path.join(dir, 'source.vhdx');
+  const countsFile = path.join(dir, 'source.counts');
+  const reusable = process.env.TESSERA_BENCH_KEEP
+    ? await Promise.all([stat(raw), stat(vhdx), readFile(countsFile, 'utf8')]).catch(() => null)
+    : null;
+  if (reusable && reusable[0].size === size) return { raw, vhdx, counts: reusable[2] };
+  process.stderr.write(`making a ${size / GiB} GiB synthetic disk in ${dir}\n`);
+  const counts: Record<RegionKind, number> = await writeSyntheticVhdx(raw, vhdx, size);
+  const text = `${counts.random} random, ${counts.text} text, ${counts.zero} zero`;
+  if (process.env.TESSERA_BENCH_KEEP) await writeFile(countsFile, text);
+  return { raw, vhdx, counts: text };
+}
+
 async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const rawSource = path.join(dir, 'source.raw');
-  const vhdxSource = path.join(dir, 'source.vhdx');
-  process.stderr.write(`making a ${size / GiB} GiB synthetic disk in ${dir}\n`);
-  const counts = await writeSyntheticVhdx(rawSource, vhdxSource, size);
+  const source = await sources();
 
   const cases = [
     {
+      id: 'vhdx-raw',
       name: 'VHDX -> raw',
-      input: vhdxSource,
+      input: source.vhdx,
+      inputFormat: 'vhdx',
       out: 'out.raw',
       qemu: ['-f', 'vhdx', '-O', 'raw'],
       format: 'raw',
     },
     {
+      id: 'raw-vhdx',
       name: 'raw -> VHDX',
-      input: rawSource,
+      input: source.raw,
+      inputFormat: 'raw',
       out: 'out.vhdx',
       qemu: ['-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic'],
       format: 'vhdx',
     },
-  ];
+  ].filter((c) => !wanted || wanted.includes(c.id));
   const rows: string[] = [];
   let worstRss = 0;
   for (const c of cases) {
     const target = path.join(dir, c.out);
-    const { tessera: t, qemu: q } = await race(
-      c.name,
-      {
-        tessera: () =>
-          tessera(['disk', 'convert', c.input, target, '--format', c.format, '--json']),
-        qemu: () => qemuImg(['convert', ...c.qemu, c.input, target]),
-      },
-      target,
-    );
-    worstRss = Math.max(worstRss, t.peakRss ?? 0);
-    rows.push(
-      `${c.name.padEnd(12)} tessera ${t.seconds.toFixed(2).padStart(6)} s ${mbps(t.seconds).padStart(5)} MB/s | ` +
-        `qemu-img ${q.seconds.toFixed(2).padStart(6)} s ${mbps(q.seconds).padStart(5)} MB/s | ` +
-        `tessera/qemu-img time ${(t.seconds / q.seconds).toFixed(2)} | tessera peak RSS ${((t.peakRss ?? 0) / 1e6).toFixed(0)} MB`,
-    );
+    const args = ['disk', 'convert', c.input, target, '--format', c.format, '--json'];
+    const contenders: Partial<Record<Tool, () => Promise<Run>>> = {
+      tessera: () => tessera(cli, args),
+      qemu: () => qemuImg(['convert', ...c.qemu, c.input, target]),
+    };
+    if (baselineCli) contenders.baseline = () => tessera(baselineCli, args);
+    const runs = await race(c.name, contenders, target, async () => {
+      // Every tool's output must hold the source's bytes (qemu-img compare exits 1 if not).
+      await promisify(execFile)('qemu-img', ['compare', '-f', c.inputFormat, c.input, target]);
+    });
+    const qemu = runs.qemu!.map((run) => run.seconds);
+    for (const tool of ['tessera', 'baseline'] as const) {
+      const list = runs[tool];
+      if (!list) continue;
+      const seconds = list.map((run) => run.seconds);
+      const rss = Math.max(...list.map((run) => run.peakRss ?? 0));
+      if (tool === 'tessera') worstRss = Math.max(worstRss, rss);
+      const paired = median(seconds.map((s, i) => s / qemu[i]!));
+      rows.push(
+        `${c.name.padEnd(12)} ${tool.padEnd(8)} min ${Math.min(...seconds).toFixed(2)} s ` +
+          `median ${median(seconds).toFixed(2)} s (${mbps(median(seconds))} MB/s) | ` +
+          `qemu-img min ${Math.min(...qemu).toFixed(2)} s median ${median(qemu).toFixed(2)} s | ` +
+          `ratio min ${(Math.min(...seconds) / Math.min(...qemu)).toFixed(2)} ` +
+          `median ${(median(seconds) / median(qemu)).toFixed(2)} paired ${paired.toFixed(2)} | ` +
+          `peak RSS ${(rss / 1e6).toFixed(0)} MB`,
+      );
+    }
   }
+  console.log(`disk: ${size / GiB} GiB virtual, 1 MiB regions: ${source.counts}`);
   console.log(
-    `disk: ${size / GiB} GiB virtual, 1 MiB regions: ${counts.random} random, ${counts.text} text, ${counts.zero} zero`,
+    `${rounds} alternating rounds each; MB/s is of virtual disk size; ratio = tessera/qemu-img time`,
   );
-  console.log(`best of ${rounds} rounds each; MB/s is of virtual disk size`);
   for (const row of rows) console.log(row);
   console.log(
     `targets: time ratio <= 1.00 in both directions; peak RSS < 150 MB (worst seen: ${(worstRss / 1e6).toFixed(0)} MB)`,
