@@ -7,9 +7,17 @@ import { DiskError } from '../errors.js';
  * A new image file being written. It is written under a temporary name beside the target and
  * renamed into place only by commit(), so a failed or interrupted write never leaves a
  * half-written image under the name a user asked for, nor replaces one that was there.
+ *
+ * Writes may be started while others are in flight, but reach the file one at a time, in the
+ * order they were started. Buffered writes to one file do not run in parallel anyway (they
+ * take the inode's lock), and letting several thread-pool threads contend for that lock cost
+ * a conversion a fifth of its CPU time in the kernel spinning on it (measured on ext4, 2
+ * cores); queued, the next write is ready to go the moment the previous one returns.
  */
 export class ImageOutput {
   private closed = false;
+  /** Settles when the last write started so far has; never rejects. */
+  private tail: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly path: string,
@@ -32,7 +40,17 @@ export class ImageOutput {
     }
   }
 
-  async write(data: Uint8Array, position: number): Promise<void> {
+  /** Writes all of `data` at `position`, after every write started before this one. */
+  write(data: Uint8Array, position: number): Promise<void> {
+    const result = this.tail.then(() => this.writeNow(data, position));
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async writeNow(data: Uint8Array, position: number): Promise<void> {
     let done = 0;
     try {
       while (done < data.byteLength) {
@@ -50,9 +68,9 @@ export class ImageOutput {
   }
 
   /**
-   * Writes several pieces at once, so the file system can work on them in parallel. Waits for
-   * every piece before settling, even when one fails, because callers reuse their buffers as
-   * soon as this settles; then throws the first failure.
+   * Queues several pieces, in order. Waits for every piece before settling, even when one
+   * fails, because callers reuse their buffers as soon as this settles; then throws the first
+   * failure.
    */
   async writeAll(
     pieces: ReadonlyArray<readonly [data: Uint8Array, position: number]>,
@@ -66,8 +84,9 @@ export class ImageOutput {
     if (failure) throw failure.reason;
   }
 
-  /** Sets the file's length; growing it leaves a hole that reads as zeros. */
+  /** Sets the file's length (after the writes started so far); growing it leaves a hole. */
   async truncate(length: number): Promise<void> {
+    await this.tail;
     try {
       await this.handle.truncate(length);
     } catch (cause) {
@@ -77,6 +96,7 @@ export class ImageOutput {
 
   /** Flushes (when durable), closes and moves the image into place. */
   async commit(): Promise<void> {
+    await this.tail;
     try {
       if (this.durable) await this.handle.sync();
       await this.handle.close();
@@ -90,6 +110,7 @@ export class ImageOutput {
 
   /** Closes and deletes the temporary file; safe to call more than once. */
   async discard(): Promise<void> {
+    await this.tail;
     if (!this.closed) {
       this.closed = true;
       await this.handle.close().catch(() => undefined);
