@@ -86,9 +86,9 @@ const median = (values: number[]): number => {
 };
 
 /**
- * Runs every contender `rounds` times, taking turns (the order rotates each round so no tool
- * always follows the same one), each run after a `sync`. `check` runs once, after each tool's
- * first run, on its output.
+ * Runs every contender once untimed (a warm-up: a fresh build's first run pays for reading its
+ * code from disk), checking its output with `check`; then `rounds` times, taking turns (the
+ * order rotates each round so no tool always follows the same one), each run after a `sync`.
  */
 async function race(
   name: string,
@@ -98,6 +98,11 @@ async function race(
 ): Promise<Partial<Record<Tool, Run[]>>> {
   const tools = Object.keys(contenders) as Tool[];
   const runs: Partial<Record<Tool, Run[]>> = {};
+  for (const tool of tools) {
+    await rm(target, { force: true });
+    await contenders[tool]!();
+    await check(tool);
+  }
   for (let round = 0; round < rounds; round++) {
     const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
     for (const tool of order) {
@@ -105,7 +110,6 @@ async function race(
       // Start every run with no dirty pages, so no run pays for the previous one's writeback.
       await timed('sync', []);
       const run = await contenders[tool]!();
-      if (round === 0) await check(tool);
       process.stderr.write(`  ${name} ${tool} round ${round + 1}: ${run.seconds.toFixed(2)} s\n`);
       (runs[tool] ??= []).push(run);
     }
