@@ -74,6 +74,9 @@ export const policySchema = z
   });
 export type Policy = z.infer<typeof policySchema>;
 
+/** The policy name one-click backups run under (a stored policy may not take it). */
+export const BACKUP_NOW_POLICY = 'backup-now';
+
 /** A new policy with the defaults: Accelerator on, no forced rescans, hosts from tessera.conf. */
 export function newPolicy(name: string, selection: VmSelection): Policy {
   return {

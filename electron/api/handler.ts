@@ -55,7 +55,10 @@ function implement(service: TesseraService, options: ApiHandlerOptions): Impleme
       dataDir: service.dataDir,
       storeDir: service.store.dir,
       shell: options.shell,
-      firstRun: service.listSources().length === 0 && service.listImages().length === 0,
+      // Image counts per client come from SQL: no need to load every image with its disks.
+      firstRun:
+        service.listSources().length === 0 &&
+        service.catalog.listClients().every((client) => client.imageCount === 0),
       sampleDir: service.sampleDir,
       // Only the desktop shell can drag out to the file manager (webContents.startDrag).
       ...(options.shell === 'desktop'

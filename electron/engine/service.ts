@@ -16,6 +16,7 @@ import type { ImageRow, StorageSummary } from '../../shared/images.js';
 import type { InventoryScan, InventorySource, InventoryVm } from '../../shared/inventory.js';
 import type { JobInfo } from '../../shared/jobs.js';
 import {
+  BACKUP_NOW_POLICY,
   describeIssues,
   newPolicy,
   newSourceSchema,
@@ -62,8 +63,7 @@ const CANCEL_POLL_MS = 500;
 
 export type ServiceEvent = ApiEvent;
 
-/** The policy name one-click backups run under (a stored policy may not take it). */
-export const BACKUP_NOW_POLICY = 'backup-now';
+export { BACKUP_NOW_POLICY };
 export type ServiceListener = (event: ServiceEvent) => void;
 
 export interface ServiceOptions {
@@ -455,8 +455,9 @@ export class TesseraService {
   async dashboard(): Promise<Dashboard> {
     const scan = await this.inventory();
     const sourceNames = new Map(this.listSources().map((s) => [s.id, s.name]));
+    const images = this.catalog.listImages();
     const newestImage = new Map<string, ImageRow>();
-    for (const image of this.catalog.listImages()) {
+    for (const image of images) {
       const vmId = image.vm?.['id'];
       if (typeof vmId !== 'string') continue;
       const seen = newestImage.get(vmId);
@@ -495,7 +496,7 @@ export class TesseraService {
     });
     return {
       vms,
-      storage: this.storageSummary(),
+      storage: this.storageSummary(images),
       upcoming: this.upcomingRuns(5),
       running,
       problems: scan.problems,
@@ -512,8 +513,7 @@ export class TesseraService {
     return restoreImage({ ...request, store: this.store });
   }
 
-  storageSummary(): StorageSummary {
-    const images = this.catalog.listImages();
+  storageSummary(images: readonly ImageRow[] = this.catalog.listImages()): StorageSummary {
     let protectedBytes = 0;
     let readBytes = 0;
     let storedBytes = 0;

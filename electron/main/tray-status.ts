@@ -5,6 +5,7 @@
  */
 import type { ApiEvent } from '../../shared/api.js';
 import type { JobInfo } from '../../shared/jobs.js';
+import { BACKUP_NOW_POLICY } from '../../shared/policy.js';
 import { statusOf } from '../../shared/status-codes.js';
 
 export interface LastBackup {
@@ -24,8 +25,6 @@ export interface TrayStatus {
 
 export const EMPTY_TRAY_STATUS: TrayStatus = { running: [], last: null };
 
-/** The one-click backup's internal policy name, shown as what the user clicked. */
-const BACKUP_NOW_POLICY = 'backup-now';
 /** Windows cuts tray tooltips at 127 characters. */
 const MAX_TOOLTIP = 127;
 

@@ -1,4 +1,5 @@
 import type { JobInfo, JobKind } from '../../../shared/jobs';
+import { BACKUP_NOW_POLICY } from '../../../shared/policy';
 
 const KIND_LABEL: Readonly<Record<JobKind, string>> = {
   backup: 'Backup',
@@ -11,9 +12,6 @@ const KIND_LABEL: Readonly<Record<JobKind, string>> = {
   'backup-host': 'Backup host',
   'catalog-rebuild': 'Catalog rebuild',
 };
-
-/** The engine's name for the policy a one-click backup runs under (service.ts). */
-const BACKUP_NOW_POLICY = 'backup-now';
 
 /** The one-click backup's policy is shown as what it is rather than its internal name. */
 function policyLabel(policy: string | null): string | null {
