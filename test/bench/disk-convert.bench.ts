@@ -5,9 +5,10 @@
  * The disk mixes random, text-like and zero regions. qemu-img makes the dynamic VHDX from it;
  * then each tool converts VHDX → raw and raw → VHDX with its defaults (neither flushes the
  * target: qemu-img convert does not, and Tessera's convert does only with --sync). The tools
- * take turns, round after round, each run after a `sync`; the table gives each tool's minimum
- * and median time and the median of the per-round ratios (each Tessera run against the
- * qemu-img run beside it, so load that comes and goes hits both sides of a ratio alike).
+ * take turns, round after round, each run after an untimed `sync`, so no tool's time includes
+ * writing back the previous run's dirty pages; the table gives each tool's minimum and median
+ * time and the median of the per-round ratios (each Tessera run against the qemu-img run beside
+ * it, so load that comes and goes hits both sides of a ratio alike).
  * Targets: ratio ≤ 1 (Tessera at least as fast), Tessera's peak RSS under 150 MB.
  *
  * Environment:
