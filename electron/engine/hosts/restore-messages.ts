@@ -1,39 +1,50 @@
 /** What the engine and its restore hosts (worker threads) say to each other. */
 import type { SerializedError } from '../../../shared/errors.js';
 
-/** One block to fetch: where it is stored and what it must hash to. */
-export interface StoredBlock {
-  /** Byte offset in the virtual disk. */
-  readonly offset: number;
-  readonly digest: Uint8Array;
-  readonly packPath: string;
-  readonly packOffset: number;
-  readonly storedLength: number;
-  readonly rawLength: number;
-  readonly codec: number;
+/** Sent once, first: the storage unit whose index and packs the host reads. */
+export interface OpenStore {
+  readonly type: 'open';
+  readonly storeDir: string;
 }
 
-/** Fetch, decode and check these blocks (in disk order) and return them as pieces. */
-export interface FetchRequest {
+/**
+ * Fetch, decode and check one window of a disk: the blocks from `firstOffset` on, one digest
+ * (32 bytes) each, all-zero digests standing for blocks that are not stored.
+ */
+export interface FetchWindow {
   readonly type: 'fetch';
   readonly id: number;
-  readonly blocks: readonly StoredBlock[];
+  /** The disk's name, for messages. */
+  readonly disk: string;
+  readonly firstOffset: number;
+  readonly blockSize: number;
+  readonly virtualSize: number;
+  readonly digests: Uint8Array;
+  /**
+   * A window buffer to fill, handed back from an earlier answer so its pages are reused;
+   * absent, the host allocates one.
+   */
+  readonly buffer?: ArrayBuffer;
 }
 
-/** Runs of adjacent blocks, joined: offset in the virtual disk and the bytes. */
-export interface FetchDone {
+export type RestoreHostRequest = OpenStore | FetchWindow;
+
+/**
+ * The window's bytes: block i at i × blockSize in `buffer` (bytes of blocks that are not stored
+ * are left as they were), and `runs` = [start, end) pairs of buffer offsets that hold blocks
+ * that were stored and checked, each run of adjacent blocks once.
+ */
+export interface WindowFetched {
   readonly type: 'fetched';
   readonly id: number;
-  readonly offsets: readonly number[];
-  readonly pieces: readonly Uint8Array[];
+  readonly buffer: ArrayBuffer;
+  readonly runs: readonly number[];
 }
 
 export interface FetchFailed {
   readonly type: 'fetch-failed';
   readonly id: number;
   readonly error: SerializedError;
-  /** The pack file was gone (repacked by a collection): the engine may look the blocks up again. */
-  readonly packGone: boolean;
 }
 
-export type RestoreHostReport = FetchDone | FetchFailed;
+export type RestoreHostReport = WindowFetched | FetchFailed;

@@ -1,29 +1,38 @@
 import type { Worker } from 'node:worker_threads';
 import { TesseraError } from '../../../shared/errors.js';
-import type { RestoreHostReport, StoredBlock } from '../hosts/restore-messages.js';
+import type { FetchWindow, RestoreHostReport } from '../hosts/restore-messages.js';
 import { spawnHost } from '../hosts/spawn-host.js';
 
-export interface Piece {
-  readonly offset: number;
-  readonly data: Buffer;
+/** A filled window: block i at i × blockSize; `runs` are [start, end) pairs of checked bytes. */
+export interface FetchedWindow {
+  readonly buffer: ArrayBuffer;
+  readonly runs: readonly number[];
 }
+
+export type WindowRequest = Omit<FetchWindow, 'type' | 'id'>;
 
 interface Pending {
   readonly host: number;
-  resolve(pieces: Piece[]): void;
-  reject(error: TesseraError & { packGone?: boolean }): void;
+  resolve(window: FetchedWindow): void;
+  reject(error: TesseraError): void;
 }
 
-/** Restore hosts: worker threads that fetch, decode and check blocks for a restore. */
+/**
+ * Restore hosts: worker threads that look up, read, decode and check the blocks of a window
+ * of a disk being restored, for one storage unit.
+ */
 export class RestoreHosts {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly load: number[];
+  /** Why each host stopped, once it has (the engine's windows go to the others). */
+  private readonly failures: Array<string | null>;
   private nextId = 0;
   private closing = false;
 
-  constructor(count: number) {
+  constructor(count: number, storeDir: string) {
     this.load = new Array<number>(count).fill(0);
+    this.failures = new Array<string | null>(count).fill(null);
     for (let host = 0; host < count; host++) {
       const worker = spawnHost('restore-host');
       worker.on('message', (report: RestoreHostReport) => this.settle(report));
@@ -34,18 +43,22 @@ export class RestoreHosts {
         if (!this.closing)
           this.failHost(host, `restore host ${host} stopped unexpectedly (exit code ${code})`);
       });
+      worker.postMessage({ type: 'open', storeDir });
       this.workers.push(worker);
     }
   }
 
-  /** Fetches blocks (in disk order) on the least busy host; resolves to joined pieces. */
-  fetch(blocks: readonly StoredBlock[]): Promise<Piece[]> {
+  /** Fills a window on the least busy host; a buffer given is moved to it, not copied. */
+  fetch(window: WindowRequest): Promise<FetchedWindow> {
     const host = this.load.indexOf(Math.min(...this.load));
+    const failure = this.failures[host];
+    if (failure) return Promise.reject(new TesseraError('HOST_FAILED', failure));
     const id = this.nextId++;
     this.load[host]!++;
-    return new Promise<Piece[]>((resolve, reject) => {
+    return new Promise<FetchedWindow>((resolve, reject) => {
       this.pending.set(id, { host, resolve, reject });
-      this.workers[host]!.postMessage({ type: 'fetch', id, blocks });
+      const request: FetchWindow = { type: 'fetch', id, ...window };
+      this.workers[host]!.postMessage(request, window.buffer ? [window.buffer] : []);
     });
   }
 
@@ -54,24 +67,13 @@ export class RestoreHosts {
     if (!pending) return;
     this.pending.delete(report.id);
     this.load[pending.host]!--;
-    if (report.type === 'fetched') {
-      pending.resolve(
-        report.offsets.map((offset, i) => {
-          const piece = report.pieces[i]!;
-          return { offset, data: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength) };
-        }),
-      );
-    } else {
-      const error: TesseraError & { packGone?: boolean } = new TesseraError(
-        report.error.code,
-        report.error.message,
-      );
-      error.packGone = report.packGone;
-      pending.reject(error);
-    }
+    if (report.type === 'fetched') pending.resolve({ buffer: report.buffer, runs: report.runs });
+    else pending.reject(new TesseraError(report.error.code, report.error.message));
   }
 
   private failHost(host: number, message: string): void {
+    this.failures[host] ??= message;
+    this.load[host] = Number.POSITIVE_INFINITY;
     for (const [id, pending] of this.pending) {
       if (pending.host !== host) continue;
       this.pending.delete(id);

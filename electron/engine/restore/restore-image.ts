@@ -4,11 +4,10 @@ import path from 'node:path';
 import { TesseraError } from '../../../shared/errors.js';
 import type { WritableFormat } from '../disk/types.js';
 import { createDiskWriter } from '../disk/writers.js';
-import type { StoredBlock } from '../hosts/restore-messages.js';
-import { DIGEST_BYTES, digestHex, isZeroDigest } from '../store/digest.js';
+import { DIGEST_BYTES, isZeroDigest } from '../store/digest.js';
 import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
-import { RestoreHosts, type Piece } from './restore-hosts.js';
+import { RestoreHosts, type FetchedWindow } from './restore-hosts.js';
 
 export interface RestoreProgress {
   readonly doneBytes: number;
@@ -48,11 +47,12 @@ export interface RestoredDisk {
   readonly virtualSize: number;
 }
 
-/** Each read covers this much of the virtual disk; adjacent stored blocks become one write. */
+/** Each window covers this much of the virtual disk; adjacent stored blocks become one write. */
 const WINDOW_BYTES = 4 * 1024 * 1024;
-/** Windows read and checked ahead of the writer, and writes kept in flight. */
+/** Windows being filled by the hosts ahead of the writer. */
 const WINDOWS_IN_FLIGHT = 8;
-const WRITES_IN_FLIGHT = 4;
+/** Windows handed to the writer and not yet written. */
+const WINDOWS_WRITING = 2;
 
 const EXTENSIONS: Record<WritableFormat, string> = {
   raw: '.raw',
@@ -86,22 +86,42 @@ export async function restoreImage(request: RestoreRequest): Promise<RestoredDis
   const totalBytes = disks.reduce((sum, d) => sum + d.virtualSize, 0);
   let before = 0;
   const restored: RestoredDisk[] = [];
-  for (const disk of disks) {
-    const format = request.formats?.get(disk.position) ?? request.format;
-    const target =
-      request.paths?.get(disk.position) ??
-      path.join(request.toDir, request.names?.get(disk.position) ?? restoredName(disk, format));
-    await restoreDisk(store, manifest, disk, target, format, request, (done) =>
-      request.onProgress?.({ doneBytes: before + done, totalBytes }),
-    );
-    before += disk.virtualSize;
-    restored.push({ position: disk.position, path: target, virtualSize: disk.virtualSize });
+  const hosts = new RestoreHosts(
+    request.hosts ?? Math.max(1, os.availableParallelism()),
+    store.dir,
+  );
+  try {
+    for (const disk of disks) {
+      const format = request.formats?.get(disk.position) ?? request.format;
+      const target =
+        request.paths?.get(disk.position) ??
+        path.join(request.toDir, request.names?.get(disk.position) ?? restoredName(disk, format));
+      await restoreDisk(store, hosts, manifest, disk, target, format, request, (done) =>
+        request.onProgress?.({ doneBytes: before + done, totalBytes }),
+      );
+      before += disk.virtualSize;
+      restored.push({ position: disk.position, path: target, virtualSize: disk.virtualSize });
+    }
+  } finally {
+    await hosts.close();
   }
   return restored;
 }
 
+interface Writing {
+  readonly done: Promise<unknown>;
+  /** The window buffer to reuse once the writes are done (none for an all-zero window). */
+  readonly buffer: ArrayBuffer | null;
+}
+
+/**
+ * Restores one disk: the hosts fill windows of it (looked up, read, decoded and checked) and
+ * this thread writes their stored runs in disk order; window buffers go back to the hosts to
+ * be filled again, so their pages are touched once per restore, not once per window.
+ */
 async function restoreDisk(
   store: Store,
+  hosts: RestoreHosts,
   manifest: ImageManifest,
   disk: DiskImageManifest,
   target: string,
@@ -117,89 +137,74 @@ async function restoreDisk(
     identity: request.identities?.get(disk.position) ?? disk.identity ?? undefined,
     durable: request.durable ?? false,
   });
-  const hosts = new RestoreHosts(request.hosts ?? Math.max(1, os.availableParallelism()));
   const perWindow = Math.max(1, Math.floor(WINDOW_BYTES / disk.blockSize));
-  const reading: Array<Promise<Piece[]>> = [];
-  const writing: Array<Promise<void>> = [];
+  const free: ArrayBuffer[] = [];
+  const filling: Array<{
+    firstOffset: number;
+    endOffset: number;
+    window: Promise<FetchedWindow | null>;
+  }> = [];
+  const writing: Writing[] = [];
   const observe = <T>(promise: Promise<T>): Promise<T> => {
     promise.catch(() => undefined); // awaited in order below; not unhandled meanwhile
     return promise;
   };
-  const retire = async (): Promise<void> => {
-    for (const piece of await reading.shift()!) {
-      writing.push(observe(writer.write(piece.offset, piece.data)));
-      progress(piece.offset + piece.data.byteLength);
+  const retireWrite = async (): Promise<void> => {
+    const { done, buffer } = writing.shift()!;
+    await done;
+    if (buffer) free.push(buffer);
+  };
+  const write = async (): Promise<void> => {
+    const { firstOffset, endOffset, window } = filling.shift()!;
+    const filled = await window;
+    const writes: Array<Promise<unknown>> = writing.map((w) => w.done); // progress stays in order
+    if (filled) {
+      const bytes = Buffer.from(filled.buffer);
+      for (let i = 0; i < filled.runs.length; i += 2) {
+        const start = filled.runs[i]!;
+        const end = filled.runs[i + 1]!;
+        writes.push(writer.write(firstOffset + start, bytes.subarray(start, end)));
+      }
     }
-    while (writing.length > WRITES_IN_FLIGHT) await writing.shift();
+    const done = observe(Promise.all(writes).then(() => progress(endOffset)));
+    writing.push({ done, buffer: filled?.buffer ?? null });
+    if (writing.length > WINDOWS_WRITING) await retireWrite();
   };
   try {
     for (let first = 0; first < disk.blockCount; first += perWindow) {
       request.signal?.throwIfAborted();
       const end = Math.min(disk.blockCount, first + perWindow);
-      reading.push(observe(readWindow(store, hosts, disk, digests, first, end)));
-      if (reading.length >= WINDOWS_IN_FLIGHT) await retire();
+      const window = digests.subarray(first * DIGEST_BYTES, end * DIGEST_BYTES);
+      const firstOffset = first * disk.blockSize;
+      const fetched = isZeroDigestList(window)
+        ? Promise.resolve(null)
+        : hosts.fetch({
+            disk: disk.name,
+            firstOffset,
+            blockSize: disk.blockSize,
+            virtualSize: disk.virtualSize,
+            digests: new Uint8Array(window),
+            buffer: free.pop(),
+          });
+      const endOffset = Math.min(disk.virtualSize, end * disk.blockSize);
+      filling.push({ firstOffset, endOffset, window: observe(fetched) });
+      if (filling.length >= WINDOWS_IN_FLIGHT) await write();
     }
-    while (reading.length > 0) await retire();
-    await Promise.all(writing);
+    while (filling.length > 0) await write();
+    while (writing.length > 0) await retireWrite();
     await writer.finish();
     progress(disk.virtualSize);
   } catch (error) {
-    await Promise.allSettled([...reading, ...writing]);
+    await Promise.allSettled([...filling.map((f) => f.window), ...writing.map((w) => w.done)]);
     await writer.abort();
     throw error;
-  } finally {
-    await hosts.close();
   }
 }
 
-/** Reads blocks [first, end) on the restore hosts, as pieces of adjacent stored blocks. */
-async function readWindow(
-  store: Store,
-  hosts: RestoreHosts,
-  disk: DiskImageManifest,
-  digests: Buffer,
-  first: number,
-  end: number,
-): Promise<Piece[]> {
-  const blocks: StoredBlock[] = [];
-  for (let block = first; block < end; block++) {
-    const digest = digests.subarray(block * DIGEST_BYTES, (block + 1) * DIGEST_BYTES);
-    if (isZeroDigest(digest)) continue;
-    const location = store.index.locate(Buffer.from(digest));
-    if (!location) {
-      throw new TesseraError(
-        'BLOCK_MISSING',
-        `${disk.name}: the block at offset ${block * disk.blockSize} (${digestHex(digest)}) is not in the storage unit`,
-      );
-    }
-    const expected = Math.min(disk.blockSize, disk.virtualSize - block * disk.blockSize);
-    if (location.rawLength !== expected) {
-      throw new TesseraError(
-        'BLOCK_DAMAGED',
-        `${disk.name}: the block at offset ${block * disk.blockSize} is stored with ${location.rawLength} bytes, expected ${expected}`,
-      );
-    }
-    blocks.push({
-      offset: block * disk.blockSize,
-      digest: new Uint8Array(digest),
-      packPath: store.layout.pack(location.pack),
-      packOffset: location.offset,
-      storedLength: location.storedLength,
-      rawLength: location.rawLength,
-      codec: location.codec,
-    });
+/** True when no block of the list was stored (all unallocated or zero). */
+function isZeroDigestList(digests: Buffer): boolean {
+  for (let at = 0; at < digests.byteLength; at += DIGEST_BYTES) {
+    if (!isZeroDigest(digests.subarray(at, at + DIGEST_BYTES))) return false;
   }
-  if (blocks.length === 0) return [];
-  try {
-    return await hosts.fetch(blocks);
-  } catch (error) {
-    if (!(error as { packGone?: boolean }).packGone) throw error;
-    // A garbage collection repacked these blocks since the look-up: readBlock looks them up
-    // again (and checks them).
-    const pieces: Piece[] = [];
-    for (const b of blocks) {
-      pieces.push({ offset: b.offset, data: await store.readBlock(Buffer.from(b.digest)) });
-    }
-    return pieces;
-  }
+  return true;
 }
