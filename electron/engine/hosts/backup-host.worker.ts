@@ -73,6 +73,11 @@ function own(view: Uint8Array): Uint8Array<ArrayBuffer> {
   return copy;
 }
 
+/** Lets queued continuations run (they issue reads) before the thread goes back to hashing. */
+function startedReads(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 async function room(): Promise<void> {
   while (unacked >= MAX_UNACKED) await new Promise<void>((wake) => waiters.push(wake));
 }
@@ -171,6 +176,10 @@ async function runSegment(request: SegmentRequest): Promise<void> {
       const buffer = await next!;
       next = s + 1 < spans.length ? readSpan(spans[s + 1]!) : null;
       next?.catch(() => undefined);
+      // The read goes to the kernel only after a few awaits inside the disk layer, and those
+      // would wait for this span's hashing (synchronous) to end: yield once so it starts first.
+      // Without this, hosts spent a fifth of their time waiting for reads.
+      if (next) await startedReads();
       const [first, count] = spans[s]!;
       bytesRead += buffer.byteLength;
       for (let k = 0, at = 0; k < count; k++) {
