@@ -38,6 +38,7 @@ import {
   writeHostConfig,
   type HostConfig,
 } from './hosts/host-config.js';
+import { HostRegistry } from './hosts/host-registry.js';
 import { scanSources } from './inventory/index.js';
 import {
   startCompoundJob,
@@ -103,6 +104,8 @@ export class TesseraService {
   private readonly listeners = new Set<ServiceListener>();
   private readonly running = new Map<number, CompoundJob>();
   private readonly locks = new VmLocks();
+  /** Backup hosts kept between jobs (each child job takes its streams from here). */
+  private readonly hosts = new HostRegistry();
   private readonly recorder: JobRecorder;
   #scheduler: Scheduler | null = null;
   private lastScan: InventoryScan | null = null;
@@ -325,6 +328,7 @@ export class TesseraService {
       full,
       sources: this.listSources(),
       hostConfig: this.hostConfig,
+      hostRegistry: this.hosts,
       locks: this.locks,
       windowEnd,
       now: this.options.now,
@@ -570,6 +574,7 @@ export class TesseraService {
     for (const job of this.running.values()) job.cancel();
     for (const restore of this.restoreJobs.values()) restore.controller.abort();
     await this.idle();
+    await this.hosts.close();
     this.catalog.close();
     await this.store.close();
   }

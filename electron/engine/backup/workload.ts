@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { TesseraError, type SerializedError } from '../../../shared/errors.js';
 import type { DiskFormat } from '../disk/types.js';
 import { HostPool, type HostHandlers } from '../hosts/host-pool.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
 import {
   BLOCK_CHANGED,
   BLOCK_UNCHANGED,
@@ -311,7 +312,7 @@ export class RelayedPool {
   private early: TesseraError | null = null;
   private closed = false;
 
-  constructor(count: number, label = 'backup host') {
+  constructor(count: number, label = 'backup host', registry?: HostRegistry) {
     this.pool = new HostPool(
       count,
       {
@@ -322,6 +323,7 @@ export class RelayedPool {
         },
       },
       label,
+      registry,
     );
   }
 
@@ -330,10 +332,18 @@ export class RelayedPool {
     if (this.early) handlers.onFailure(0, this.early);
   }
 
+  /** Stops the hosts. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+  }
+
+  /** After a workload that ended well: hosts go back to their registry (unless stopped). */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await (this.early ? this.pool.close() : this.pool.release());
   }
 }
 

@@ -27,6 +27,7 @@ import {
   type WorkloadProgress,
 } from '../backup/workload.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { HostRegistry } from '../hosts/host-registry.js';
 import type { HostConfig } from '../hosts/host-config.js';
 import { scanSources } from '../inventory/index.js';
 import type { Store } from '../store/store.js';
@@ -54,6 +55,8 @@ export interface CompoundJobRequest {
   readonly full?: boolean;
   readonly sources: readonly InventorySource[];
   readonly hostConfig: HostConfig;
+  /** Long-lived backup hosts to take the children's hosts from (started per child without). */
+  readonly hostRegistry?: HostRegistry;
   readonly locks: VmLocks;
   /** When the schedule's start window closes; VMs not started by then are not attempted. */
   readonly windowEnd?: Date | null;
@@ -435,7 +438,8 @@ class CompoundRun {
       }
       if (--run.pending === 0) commits.push(this.finishVm(run, id));
     };
-    const pool = new RelayedPool(streams, `backup host ${host} stream`);
+    const pool = new RelayedPool(streams, `backup host ${host} stream`, request.hostRegistry);
+    let ended = false;
     try {
       await runWorkload(
         pool,
@@ -457,13 +461,15 @@ class CompoundRun {
           },
         },
       );
+      ended = true;
     } catch (error) {
       const failure =
         error instanceof TesseraError ? error : new TesseraError('HOST_FAILED', messageOf(error));
       this.log(id, 'error', failure.message);
       for (const item of work) settle(item.disk, failure);
     } finally {
-      await pool.close();
+      // Hosts that answered every request serve the next job; any others are stopped.
+      await (ended ? pool.release() : pool.close());
       this.children.delete(id);
     }
     for (const code of await Promise.all(commits)) status = worseStatus(status, code);

@@ -12,6 +12,7 @@ import type { JobEvent } from '../../../shared/jobs.js';
 import { newPolicy, type Policy } from '../../../shared/policy.js';
 import { STATUS } from '../../../shared/status-codes.js';
 import { Catalog } from '../../../electron/engine/catalog/catalog.js';
+import { HostRegistry } from '../../../electron/engine/hosts/host-registry.js';
 import { startCompoundJob } from '../../../electron/engine/jobs/compound-job.js';
 import { JobRecorder } from '../../../electron/engine/jobs/job-recorder.js';
 import { VmLocks } from '../../../electron/engine/jobs/vm-locks.js';
@@ -193,6 +194,76 @@ describe('a compound job', () => {
     expect(next.images).toHaveLength(2);
     await service.close();
   }, 120_000);
+
+  it("backup hosts outlive a job: the next job reuses them; a failed child's hosts are stopped", async () => {
+    const { service } = await setUp({ vm1: [['raw', 48, 24]], vm2: [['raw', 32, 16]] });
+    await service.setHostConfig({ hosts: 1, streamsPerHost: 2 });
+    const registry = new HostRegistry();
+    const recorder = new JobRecorder(service.catalog, () => undefined);
+    const run = () =>
+      startCompoundJob({
+        store: service.store,
+        catalog: service.catalog,
+        recorder,
+        jobsDir: service.jobsDir,
+        policy: policy('reuse'),
+        schedule: null,
+        sources: service.listSources(),
+        hostConfig: service.getHostConfig(),
+        hostRegistry: registry,
+        locks: new VmLocks(),
+      }).done;
+    expect((await run()).statusCode).toBe(0);
+    expect([registry.startedCount, registry.idleCount]).toEqual([2, 2]);
+    const second = await run();
+    expect(second.statusCode).toBe(0);
+    expect(second.images).toHaveLength(2);
+    expect([registry.startedCount, registry.idleCount]).toEqual([2, 2]);
+
+    // A host that dies mid-job: its child fails, and neither of the child's hosts is kept.
+    const emit = Worker.prototype.emit;
+    let killed = false;
+    Worker.prototype.emit = function (this: Worker, event: string | symbol, ...args: unknown[]) {
+      const value = args[0] as { type?: string } | undefined;
+      if (event === 'message' && value?.type === 'segment-done' && !killed) {
+        killed = true;
+        void this.terminate();
+      }
+      return emit.call(this, event, ...args);
+    } as typeof Worker.prototype.emit;
+    try {
+      expect((await run()).statusCode).toBe(STATUS.HOST_FAILED.code);
+    } finally {
+      Worker.prototype.emit = emit;
+    }
+    expect(registry.idleCount).toBe(0);
+    // The next job starts new hosts and backs up both VMs.
+    const after = await run();
+    expect(after.statusCode).toBe(0);
+    expect(after.images).toHaveLength(2);
+    expect([registry.startedCount, registry.idleCount]).toEqual([4, 2]);
+    await registry.close();
+    expect(registry.idleCount).toBe(0);
+    await service.close();
+  }, 120_000);
+
+  it('an idle backup host is stopped after the idle time, and one given back after close at once', async () => {
+    const registry = new HostRegistry(50);
+    const worker = registry.take();
+    const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    registry.give(worker);
+    expect(registry.idleCount).toBe(1);
+    await exited;
+    expect(registry.idleCount).toBe(0);
+    await registry.close();
+    const late = new HostRegistry().take();
+    const lateExit = new Promise<number>((resolve) => late.once('exit', resolve));
+    const closed = new HostRegistry();
+    await closed.close();
+    closed.give(late);
+    await lateExit;
+    expect(closed.idleCount).toBe(0);
+  }, 30_000);
 
   it('a backup host that hangs is stopped after the hang timeout; only its child fails', async () => {
     const { service } = await setUp({ vm1: [['raw', 64, 32]], vm2: [['raw', 32, 16]] });
