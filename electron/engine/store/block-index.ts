@@ -7,6 +7,9 @@
 import Database from 'better-sqlite3';
 import type { PackEntry } from './pack-format.js';
 
+/** Digests per query when checking many at once (SQLite allows 32,766 parameters). */
+const CHECK_BATCH = 500;
+
 export interface BlockLocation {
   readonly pack: string;
   readonly offset: number;
@@ -48,6 +51,7 @@ export class BlockIndex {
   private readonly db: Database.Database;
   private readonly lookup: Database.Statement<[Buffer], BlockLocation>;
   private readonly exists: Database.Statement<[Buffer], { one: number }>;
+  private readonly presentStatements = new Map<number, Database.Statement<Buffer[], Buffer>>();
   private readonly insertPack: Database.Statement<[string, number, number, number]>;
   private readonly insertBlock: Database.Statement<
     [Buffer, string, number, number, number, number]
@@ -78,6 +82,37 @@ export class BlockIndex {
 
   has(digest: Buffer): boolean {
     return this.exists.get(digest) !== undefined;
+  }
+
+  /**
+   * The digests of `digests` that are not indexed. One query per batch of digests instead of
+   * one per digest: an image commit checks every block it names (tens of thousands).
+   */
+  missing(digests: readonly Buffer[]): Buffer[] {
+    const missing: Buffer[] = [];
+    for (let start = 0; start < digests.length; start += CHECK_BATCH) {
+      const batch = digests.slice(start, start + CHECK_BATCH);
+      const found = new Set(
+        this.present(batch.length)
+          .all(...batch)
+          .map((digest) => digest.toString('latin1')),
+      );
+      for (const digest of batch) if (!found.has(digest.toString('latin1'))) missing.push(digest);
+    }
+    return missing;
+  }
+
+  private present(count: number): Database.Statement<Buffer[], Buffer> {
+    let statement = this.presentStatements.get(count);
+    if (!statement) {
+      statement = this.db
+        .prepare<Buffer[], Buffer>(
+          `SELECT digest FROM blocks WHERE digest IN (${'?,'.repeat(count - 1)}?)`,
+        )
+        .pluck();
+      this.presentStatements.set(count, statement);
+    }
+    return statement;
   }
 
   locate(digest: Buffer): BlockLocation | null {

@@ -431,7 +431,7 @@ export class Store {
         const list = await readFile(staged.digestListPath(disk.blocksFile));
         for (let at = 0; at < list.byteLength; at += DIGEST_BYTES) {
           const digest = list.subarray(at, at + DIGEST_BYTES);
-          if (!isZeroDigest(digest)) digests.set(digestHex(digest), digest);
+          if (!isZeroDigest(digest)) digests.set(digest.toString('latin1'), digest);
         }
         await syncFile(staged.digestListPath(disk.blocksFile));
       }
@@ -443,7 +443,7 @@ export class Store {
     }
     const target = this.layout.image(manifest.backupId);
     return this.index.exclusive((): CommitResult => {
-      const missing = [...digests.values()].filter((digest) => !this.index.has(digest));
+      const missing = this.index.missing([...digests.values()]);
       if (missing.length > 0) return { committed: false, missing };
       if (existsSync(target)) {
         throw new StoreError(
