@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile, truncate, open } from 'node:fs/promises';
 import path from 'node:path';
+import { dataRanges } from '../../../electron/engine/disk/io/data-ranges.js';
 import { openDisk } from '../../../electron/engine/disk/open.js';
 import { collectExtents, sha256OfDisk } from '../../helpers/disk.js';
 import { qemuImg, qemuMap } from '../../helpers/tools.js';
@@ -54,6 +55,43 @@ describe('raw reader', () => {
       // Zero detection keeps untouched space out of the data extents.
       const data = extents.filter((e) => e.kind === 'data').reduce((n, e) => n + e.length, 0);
       expect(data).toBeLessThan(1 * MiB);
+    } finally {
+      await disk.close();
+    }
+  });
+
+  it("skips the file's holes without reading them, where the file system knows them", async (context) => {
+    const file = await sparseRaw('holes.img', 8 * MiB, [1 * MiB, 4 * MiB + 8192]);
+    const handle = await open(file, 'r');
+    const ranges = dataRanges(handle.fd, 0, 8 * MiB);
+    await handle.close();
+    // A file system without hole reporting (or no fs-ext) says all data or cannot say: the
+    // reader then scans for zeros, which the test above covers.
+    if (ranges === null || ranges.length === 1) context.skip();
+    // Whole file-system blocks around each 100,000-byte write, nothing else.
+    expect(ranges).toHaveLength(2);
+    for (const [[start, end], at] of ranges!.map(
+      (r, i) => [r, [MiB, 4 * MiB + 8192][i]!] as const,
+    )) {
+      expect(start).toBeLessThanOrEqual(at);
+      expect(end).toBeGreaterThanOrEqual(at + 100_000);
+      expect(end - start).toBeLessThan(100_000 + 2 * 65536);
+    }
+    const disk = await openDisk(file);
+    try {
+      const extents = await collectExtents(disk, false);
+      expect(
+        extents.filter((e) => e.kind === 'data').map((e) => [e.offset, e.offset + e.length]),
+      ).toEqual(ranges);
+      expect(extents.filter((e) => e.kind === 'zero').reduce((n, e) => n + e.length, 0)).toBe(
+        8 * MiB - ranges!.reduce((n, [start, end]) => n + end - start, 0),
+      );
+      // A read across a hole and data is the bytes written, zeros elsewhere.
+      const bytes = Buffer.alloc(2 * MiB);
+      await disk.read(bytes, 0);
+      expect(bytes.subarray(0, MiB).every((b) => b === 0)).toBe(true);
+      expect(bytes.subarray(MiB, MiB + 100_000).equals(seededBytes(1, 100_000))).toBe(true);
+      expect(bytes.subarray(MiB + 100_000).every((b) => b === 0)).toBe(true);
     } finally {
       await disk.close();
     }

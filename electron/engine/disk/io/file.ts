@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DiskError } from '../errors.js';
+import { dataRanges } from './data-ranges.js';
 
 /** What a format reader needs of its image file: its length and exact positional reads. */
 export interface FileReader {
@@ -7,6 +8,8 @@ export interface FileReader {
   readonly size: number;
   /** Fills `buffer` from `position`; a read past the end of the file is DISK_TRUNCATED. */
   read(buffer: Uint8Array, position: number): Promise<void>;
+  /** The ranges of [offset, offset + length) that hold data; null when that is not known. */
+  dataRanges?(offset: number, length: number): Array<[start: number, end: number]> | null;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,10 @@ export class ImageFile implements FileReader {
       await handle.close();
       throw error instanceof DiskError ? error : ioError(path, 'cannot stat', error);
     }
+  }
+
+  dataRanges(offset: number, length: number): Array<[start: number, end: number]> | null {
+    return dataRanges(this.handle.fd, offset, length);
   }
 
   async read(buffer: Uint8Array, position: number): Promise<void> {
