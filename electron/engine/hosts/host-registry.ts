@@ -42,6 +42,7 @@ export class HostRegistry {
     const host = this.idle.pop();
     if (host) {
       this.forget(host);
+      host.worker.ref();
       return host.worker;
     }
     this.started++;
@@ -66,6 +67,8 @@ export class HostRegistry {
     };
     worker.once('exit', host.onExit);
     worker.on('error', host.onError);
+    // Idle hosts never keep the process alive: a CLI that forgets to close still exits.
+    worker.unref();
     this.idle.push(host);
   }
 

@@ -5,7 +5,9 @@
  * change while read, snapshots, restarts, VM locks and windows.
  */
 import { mkdir, open, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../../shared/jobs.js';
@@ -264,6 +266,27 @@ describe('a compound job', () => {
     await lateExit;
     expect(closed.idleCount).toBe(0);
   }, 30_000);
+
+  it('idle backup hosts do not keep a process alive that forgot to close the registry', async () => {
+    const script = path.join(root, 'idle-host.mts');
+    const registry = path.resolve('electron/engine/hosts/host-registry.ts');
+    await writeFile(
+      script,
+      `import { HostRegistry } from ${JSON.stringify(registry)};
+const registry = new HostRegistry(); // idle hosts wait 60 s by default
+const worker = registry.take();
+await new Promise((resolve) => worker.once('online', resolve));
+registry.give(worker);
+console.log('given back');
+`,
+    );
+    const started = Date.now();
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+      timeout: 30_000,
+    });
+    expect(stdout).toContain('given back');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
 
   it('a backup host that hangs is stopped after the hang timeout; only its child fails', async () => {
     const { service } = await setUp({ vm1: [['raw', 64, 32]], vm2: [['raw', 32, 16]] });
