@@ -96,6 +96,16 @@ interface DiskState {
   writes: Promise<unknown>[];
 }
 
+/** How a workload that did not reject ended. */
+export interface WorkloadEnd {
+  /**
+   * Every segment was answered and no disk failed, so the hosts are idle and hold nothing of
+   * this workload (no open disk, no unacknowledged block): they may serve another. After a
+   * disk failed, segments of it may still be running on them, so they must be stopped.
+   */
+  readonly hostsIdle: boolean;
+}
+
 /**
  * Sends every segment of `disks` to the workers of `hosts` (each worker pulls the next segment
  * when it has room, so a fast worker does more) and stores the changed blocks they report.
@@ -106,7 +116,7 @@ export async function runWorkload(
   hosts: RelayedPool,
   disks: readonly DiskWork[],
   options: WorkloadOptions,
-): Promise<void> {
+): Promise<WorkloadEnd> {
   const { store } = options;
   const states = disks.map((work): DiskState => ({ work, segments: 0, failed: false, writes: [] }));
   const segments: Segment[] = [];
@@ -139,7 +149,7 @@ export async function runWorkload(
   };
   const pool = hosts.pool;
   let open = states.filter((d) => d.segments > 0).length;
-  if (open === 0) return;
+  if (open === 0) return { hostsIdle: true };
 
   await new Promise<void>((resolve, reject) => {
     let next = 0;
@@ -215,7 +225,8 @@ export async function runWorkload(
     const onReport = (worker: number, report: HostReport): void => {
       if (failed) return;
       lastHeard[worker] = Date.now();
-      const segment = segments[report.segment]!;
+      const segment = segments[report.segment];
+      if (!segment) return; // not this workload's: hosts are only reused when idle, but be sure
       const disk = segment.disk;
       const work = disk.work;
       switch (report.type) {
@@ -294,6 +305,7 @@ export async function runWorkload(
     if (options.signal?.aborted) fail(cancelled());
     for (let worker = 0; worker < pool.size; worker++) feed(worker);
   });
+  return { hostsIdle: states.every((disk) => !disk.failed) };
 }
 
 /** Whether the file the hosts read changed size or modification time since it was planned. */

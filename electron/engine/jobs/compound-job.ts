@@ -439,9 +439,9 @@ class CompoundRun {
       if (--run.pending === 0) commits.push(this.finishVm(run, id));
     };
     const pool = new RelayedPool(streams, `backup host ${host} stream`, request.hostRegistry);
-    let ended = false;
+    let hostsIdle = false;
     try {
-      await runWorkload(
+      ({ hostsIdle } = await runWorkload(
         pool,
         work.map((item) => item.disk),
         {
@@ -460,16 +460,15 @@ class CompoundRun {
             settle(disk, error);
           },
         },
-      );
-      ended = true;
+      ));
     } catch (error) {
       const failure =
         error instanceof TesseraError ? error : new TesseraError('HOST_FAILED', messageOf(error));
       this.log(id, 'error', failure.message);
       for (const item of work) settle(item.disk, failure);
     } finally {
-      // Hosts that answered every request serve the next job; any others are stopped.
-      await (ended ? pool.release() : pool.close());
+      // Idle hosts (every request answered, no disk failed) serve the next job; others stop.
+      await (hostsIdle ? pool.release() : pool.close());
       this.children.delete(id);
     }
     for (const code of await Promise.all(commits)) status = worseStatus(status, code);

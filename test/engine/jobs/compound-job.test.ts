@@ -222,6 +222,33 @@ describe('a compound job', () => {
     expect(second.images).toHaveLength(2);
     expect([registry.startedCount, registry.idleCount]).toEqual([2, 2]);
 
+    // A disk whose segment fails: the job goes on, but segments of that disk may still be
+    // queued on the hosts, so they are stopped, not kept.
+    const post = Worker.prototype.postMessage;
+    let redirected = false;
+    Worker.prototype.postMessage = function (this: Worker, value: unknown, ...rest: unknown[]) {
+      const request = value as { type?: string; diskPath?: string };
+      if (request.type === 'segment' && !redirected) {
+        redirected = true;
+        return post.call(
+          this,
+          { ...request, diskPath: `${request.diskPath}.gone` },
+          ...(rest as []),
+        );
+      }
+      return post.call(this, value, ...(rest as []));
+    } as typeof Worker.prototype.postMessage;
+    try {
+      const failed = await run();
+      expect(failed.statusCode).not.toBe(0);
+      expect(failed.images).toHaveLength(1);
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
+    expect([registry.startedCount, registry.idleCount]).toEqual([2, 0]);
+    expect((await run()).statusCode).toBe(0);
+    expect([registry.startedCount, registry.idleCount]).toEqual([4, 2]);
+
     // A host that dies mid-job: its child fails, and neither of the child's hosts is kept.
     const emit = Worker.prototype.emit;
     let killed = false;
@@ -243,7 +270,7 @@ describe('a compound job', () => {
     const after = await run();
     expect(after.statusCode).toBe(0);
     expect(after.images).toHaveLength(2);
-    expect([registry.startedCount, registry.idleCount]).toEqual([4, 2]);
+    expect([registry.startedCount, registry.idleCount]).toEqual([6, 2]);
     await registry.close();
     expect(registry.idleCount).toBe(0);
     await service.close();
