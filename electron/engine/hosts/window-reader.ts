@@ -17,6 +17,10 @@ const MAX_RUN_BYTES = 4 * 1024 * 1024;
  */
 const SCRATCH_BUFFERS = 4;
 const OPEN_PACKS = 16;
+/** How long to wait for a collection that moved blocks to commit their new locations. */
+const RELOOK_WAIT_MS = 5_000;
+/** Moves of one run followed before giving up (each is a collection finishing meanwhile). */
+const MAX_MOVES = 3;
 
 type Window = Pick<FetchWindow, 'disk' | 'firstOffset' | 'blockSize'>;
 
@@ -39,14 +43,14 @@ export class WindowReader {
 
   /** Puts each block at index × blockSize in `target` (not yet checked against its digest). */
   async readInto(target: Buffer, blocks: readonly WindowBlock[], window: Window): Promise<void> {
-    await Promise.all(packRuns(blocks).map((run) => this.readRun(target, run, window, false)));
+    await Promise.all(packRuns(blocks).map((run) => this.readRun(target, run, window, 0)));
   }
 
   private async readRun(
     target: Buffer,
     run: readonly WindowBlock[],
     window: Window,
-    lookedAgain: boolean,
+    moves: number,
   ): Promise<void> {
     const pack = run[0]!.location.pack;
     try {
@@ -57,25 +61,34 @@ export class WindowReader {
         throw storeIoError(this.layout.pack(pack), 'cannot read blocks', error);
       }
       this.forget(pack);
-      if (lookedAgain) {
+      if (moves >= MAX_MOVES || !(await this.findMoved(run, pack))) {
         throw new TesseraError(
           'BLOCK_MISSING',
           `${window.disk}: the block at offset ${window.firstOffset + run[0]!.index * window.blockSize} is in pack ${pack}, whose file is gone`,
         );
       }
-      // A garbage collection repacked these blocks since they were looked up: look again.
+      await Promise.all(
+        packRuns(run).map((again) => this.readRun(target, again, window, moves + 1)),
+      );
+    }
+  }
+
+  /**
+   * After the pack `gone` vanished under a read: a garbage collection repacked its blocks. Its
+   * sweep deletes the old file before it commits the new locations, so until then the index
+   * still names `gone`; look again, waiting a little longer each time. True when every block
+   * has a new location (set on the blocks); false when the index still names `gone`.
+   */
+  private async findMoved(run: readonly WindowBlock[], gone: string): Promise<boolean> {
+    for (let waited = 0, delay = 20; ; delay = Math.min(2 * delay, 1000)) {
       const locations = this.locator.locateAll(run.map((block) => block.digest));
-      for (const [i, block] of run.entries()) {
-        const location = locations[i];
-        if (!location) {
-          throw new TesseraError(
-            'BLOCK_MISSING',
-            `${window.disk}: the block at offset ${window.firstOffset + block.index * window.blockSize} (${block.digestHex()}) is no longer in the storage unit`,
-          );
-        }
-        block.location = location;
+      if (locations.every((location) => location !== undefined && location.pack !== gone)) {
+        for (const [i, block] of run.entries()) block.location = locations[i]!;
+        return true;
       }
-      await Promise.all(packRuns(run).map((again) => this.readRun(target, again, window, true)));
+      if (waited >= RELOOK_WAIT_MS) return false;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      waited += delay;
     }
   }
 
@@ -95,7 +108,9 @@ export class WindowReader {
       if (bytesRead !== bytes) throw this.cutShort(first, window);
       return;
     }
-    const scratch = await this.takeScratch();
+    // A run is at most MAX_RUN_BYTES unless it is one block stored bigger (8 MiB blocks).
+    const pooled = bytes <= MAX_RUN_BYTES;
+    const scratch = pooled ? await this.takeScratch() : allocAligned(bytes);
     try {
       const { bytesRead } = await handle.read(scratch, 0, bytes, first.location.offset);
       for (const block of run) {
@@ -114,7 +129,7 @@ export class WindowReader {
         raw.copy(target, block.index * window.blockSize);
       }
     } finally {
-      this.returnScratch(scratch);
+      if (pooled) this.returnScratch(scratch);
     }
   }
 

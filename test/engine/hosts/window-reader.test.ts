@@ -71,6 +71,39 @@ describe('WindowReader', () => {
     }
   });
 
+  it('waits for a collection that deleted the pack to commit the new locations, then reads them', async () => {
+    const blocks = [seededBytes(21, BLOCK), seededBytes(22, BLOCK)];
+    const { store, close, window } = await stored('sweeping', blocks);
+    const locator = new BlockLocator(store.layout.index);
+    try {
+      const located = locateWindow(locator, window);
+      const oldPack = located[0]!.location.pack;
+      const newPack = 'e'.repeat(32);
+      await mkdir(store.layout.packDir(newPack), { recursive: true });
+      await copyFile(store.layout.pack(oldPack), store.layout.pack(newPack));
+      // As a sweep does it: the old file goes first; the index names the new pack only when
+      // the sweep commits, a little later.
+      await rm(store.layout.pack(oldPack));
+      const committed = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          const db = new Database(store.layout.index);
+          db.prepare('UPDATE blocks SET pack = ? WHERE pack = ?').run(newPack, oldPack);
+          db.close();
+          resolve();
+        }, 300),
+      );
+      const target = Buffer.alloc(blocks.length * BLOCK);
+      const reader = new WindowReader(store.layout, locator);
+      await reader.readInto(target, located, window);
+      await committed;
+      await reader.close();
+      expect(target.equals(Buffer.concat(blocks))).toBe(true);
+    } finally {
+      locator.close();
+      await close();
+    }
+  });
+
   it('groups blocks that lie back to back in one pack into one read, and no more than 4 MiB', async () => {
     const blocks = Array.from({ length: 70 }, (_, i) => seededBytes(10 + i, BLOCK));
     const { store, close, window } = await stored('runs', blocks);

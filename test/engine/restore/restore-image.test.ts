@@ -92,6 +92,30 @@ describe('restoreImage', () => {
     }
   });
 
+  it('restores 8 MiB blocks that are stored compressed but bigger than a read buffer', async () => {
+    const big = 8 * 1024 * KiB;
+    // 5 MiB that does not compress and 3 MiB that does: LZ4 keeps it, at more than 4 MiB.
+    const block = Buffer.concat([seededBytes(7, 5 * 1024 * KiB), textLike(7, 3 * 1024 * KiB)]);
+    const encoded = encodeBlock(block);
+    expect(encoded.codec).toBe(CODEC_LZ4);
+    expect(encoded.data.byteLength).toBeGreaterThan(4 * 1024 * KiB);
+    const { store, close } = await openStore(path.join(dir, 'big-blocks'));
+    try {
+      const backupId = 'vm_1700000001';
+      await commitBlocks(store, backupId, [[block, null, block]], big);
+      const [disk] = await restoreImage({
+        store,
+        backupId,
+        toDir: path.join(dir, 'big-out'),
+        format: 'raw',
+      });
+      const restored = await readFile(disk!.path);
+      expect(restored.equals(Buffer.concat([block, Buffer.alloc(big), block]))).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
   async function damagedRestore(
     name: string,
     damage: (store: Store, digest: Buffer) => Promise<void>,
