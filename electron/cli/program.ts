@@ -76,9 +76,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   let exitCode: number = EXIT.OK;
-  const registers = await Promise.all(groupsFor(argv).map((group) => group.load()));
-  for (const register of registers) register(program, (code) => (exitCode = code));
   try {
+    // Inside the try: a group that fails to load is reported like any other error.
+    const registers = await Promise.all(groupsFor(argv).map((group) => group.load()));
+    for (const register of registers) register(program, (code) => (exitCode = code));
     await program.parseAsync(argv as string[], { from: 'node' });
     return exitCode;
   } catch (error) {

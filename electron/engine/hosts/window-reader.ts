@@ -172,8 +172,13 @@ export class WindowReader {
         if (this.packs.size < OPEN_PACKS) break;
         if (other.users === 0) this.forget(id);
       }
-      open = { handle: openPack(this.layout.pack(pack)), users: 0 };
-      this.packs.set(pack, open);
+      const opened: OpenPack = { handle: openPack(this.layout.pack(pack)), users: 0 };
+      // A failed open is not kept: the next read of the pack tries again.
+      opened.handle.catch(() => {
+        if (this.packs.get(pack) === opened) this.packs.delete(pack);
+      });
+      this.packs.set(pack, opened);
+      open = opened;
     }
     open.users++;
     try {
@@ -193,7 +198,7 @@ export class WindowReader {
 
 function openPack(file: string): Promise<FileHandle> {
   const handle = open(file, 'r');
-  handle.catch(() => undefined); // awaited by every user; a failed open is retried by a new one
+  handle.catch(() => undefined); // awaited by every user of the pack
   return handle;
 }
 
