@@ -36,8 +36,10 @@
  *   of processes. A backup's new packs are sealed after it staged its image, so never swept
  *   before it commits; a block it only linked or deduplicated against may be swept, which its
  *   commit sees under the lock, and it stores that block again from the source before
- *   committing. A restore that finds a pack gone
- *   (repacked meanwhile) looks the block up again. Deleting an image takes the commit lock.
+ *   committing. A restore host that finds a pack gone (repacked meanwhile) looks its blocks
+ *   up again, waiting up to 5 s: the sweep deletes the old file before it commits the new
+ *   locations, which its read-only connection sees only then. Deleting an image takes the
+ *   commit lock.
  *
  * Block size (backup-vm.ts, DEFAULT_BLOCK_SIZE = 64 KiB), chosen by measurement
  * (test/bench/block-size.bench.ts: the bench's mixed disk, 1 GiB raw; day 2 rewrites 1% in
