@@ -5,7 +5,7 @@
  * restore and the restore browser both read it through here.
  */
 import type { VmMetadata } from './images.js';
-import type { NetworkAdapter } from './inventory.js';
+import type { VmMetadataInfo } from './inventory.js';
 
 /** A disk as the VM metadata recorded it (where the VM attached it). */
 export interface RecordedDisk {
@@ -14,19 +14,13 @@ export interface RecordedDisk {
   readonly slot: string | null;
 }
 
-export interface RecordedVmFields {
+export interface RecordedVmFields extends VmMetadataInfo {
   readonly name: string;
   /** The inventory ID: `libvirt:<uuid>`, `hyperv:<guid>`, `vbox:<uuid>`, `folder:<hash>`. */
   readonly id: string | null;
   readonly sourceKind: string | null;
   /** The configuration file the VM was found from (the folder, for loose disks). */
   readonly configPath: string | null;
-  readonly cpus: number | null;
-  readonly memoryMB: number | null;
-  readonly networkAdapters: readonly NetworkAdapter[];
-  readonly notes: string | null;
-  readonly os: string | null;
-  readonly firmware: string | null;
   readonly disks: readonly RecordedDisk[];
 }
 

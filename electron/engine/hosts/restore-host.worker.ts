@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { TesseraError } from '../../../shared/errors.js';
 import { allocAligned } from '../disk/io/aligned.js';
 import { BlockLocator } from '../store/block-locator.js';
-import { DIGEST_BYTES, digestOf } from '../store/digest.js';
+import { DIGEST_BYTES, digestHex, digestOf } from '../store/digest.js';
 import { StoreLayout } from '../store/layout.js';
 import { serializeError } from './serialize-error.js';
 import type { FetchWindow, RestoreHostReport, RestoreHostRequest } from './restore-messages.js';
@@ -62,7 +62,7 @@ async function answer(request: FetchWindow, filled: Promise<Filled>): Promise<vo
       if (!digestOf(window.subarray(start, end)).equals(block.digest)) {
         throw new TesseraError(
           'BLOCK_DAMAGED',
-          `${request.disk}: the block at offset ${request.firstOffset + start} (${block.digestHex()}, in pack ${block.location.pack}) does not match its digest`,
+          `${request.disk}: the block at offset ${request.firstOffset + start} (${digestHex(block.digest)}, in pack ${block.location.pack}) does not match its digest`,
         );
       }
       if (runs.length > 0 && runs[runs.length - 1] === start) runs[runs.length - 1] = end;

@@ -10,7 +10,6 @@ export interface WindowBlock {
   readonly index: number;
   readonly digest: Buffer;
   location: BlockLocation;
-  digestHex(): string;
 }
 
 type Window = Pick<FetchWindow, 'disk' | 'firstOffset' | 'blockSize' | 'virtualSize' | 'digests'>;
@@ -49,6 +48,6 @@ export function locateWindow(locator: BlockLocator, window: Window): WindowBlock
         `${window.disk}: the block at offset ${offset} is stored with ${location.rawLength} bytes, expected ${expected}`,
       );
     }
-    return { index, digest, location, digestHex: () => digestHex(digest) };
+    return { index, digest, location };
   });
 }

@@ -3,6 +3,7 @@ import { TesseraError } from '../../../shared/errors.js';
 import { allocAligned } from '../disk/io/aligned.js';
 import type { BlockLocator } from '../store/block-locator.js';
 import { CODEC_NONE, decodeBlock } from '../store/codec.js';
+import { digestHex } from '../store/digest.js';
 import { storeIoError } from '../store/errors.js';
 import type { StoreLayout } from '../store/layout.js';
 import type { FetchWindow } from './restore-messages.js';
@@ -145,7 +146,7 @@ export class WindowReader {
   }
 
   private where(block: WindowBlock, window: Window): string {
-    return `${window.disk}: the block at offset ${window.firstOffset + block.index * window.blockSize} (${block.digestHex()}, pack ${block.location.pack} offset ${block.location.offset})`;
+    return `${window.disk}: the block at offset ${window.firstOffset + block.index * window.blockSize} (${digestHex(block.digest)}, pack ${block.location.pack} offset ${block.location.offset})`;
   }
 
   private takeScratch(): Promise<Buffer> {
