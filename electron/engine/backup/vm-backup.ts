@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError } from '../../../shared/errors.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -18,8 +18,9 @@ import {
 import type { StagedImage, Store } from '../store/store.js';
 import { ExtentSet } from './extents.js';
 import { dropSnapshot, snapshotDisk } from './snapshot.js';
-import { TrackLogs } from './track-log.js';
-import type { BackupDiskSource, DiskWork } from './workload.js';
+import { FINGERPRINT_BYTES } from './fingerprint.js';
+import { TrackLogs, type TrackLog } from './track-log.js';
+import type { BackupDiskSource, DiskWork, PendingFingerprints } from './workload.js';
 
 /**
  * Default block size: 64 KiB. Measured on the bench disk (see the store design note): smaller
@@ -111,6 +112,7 @@ export class VmBackup {
       await planDisks(request, backupId, blockSize, trackLogs, staged, disks);
     } catch (error) {
       await closeDisks(disks);
+      await dropPendingFingerprints(disks);
       await store.discardStaged(staged);
       throw error;
     }
@@ -118,7 +120,7 @@ export class VmBackup {
       request.log(
         'info',
         disk.previousBackupId
-          ? `${request.client} disk ${disk.position} (${disk.sourcePath}): Accelerator backup against ${disk.previousBackupId}`
+          ? `${request.client} disk ${disk.position} (${disk.sourcePath}): Accelerator backup against ${disk.previousBackupId}, comparing ${disk.trackLog?.fingerprints ? 'fingerprints' : 'digests'}`
           : `${request.client} disk ${disk.position} (${disk.sourcePath}): full backup${request.forcedRescan ? ' (forced rescan)' : ''}`,
       );
     }
@@ -142,6 +144,7 @@ export class VmBackup {
         await disk.digestHandle?.close();
         disk.digestHandle = null;
       }
+      await closeDisks(this.disks);
       const built = await this.buildManifest();
       const manifest = await commitWithRepair(store, this.staged, built, this.disks, log);
       try {
@@ -162,6 +165,7 @@ export class VmBackup {
       throw error;
     } finally {
       await dropSnapshots(this.disks);
+      await dropPendingFingerprints(this.disks);
     }
   }
 
@@ -171,12 +175,15 @@ export class VmBackup {
     this.finished = true;
     await closeDisks(this.disks);
     await dropSnapshots(this.disks);
+    await dropPendingFingerprints(this.disks);
     await this.request.store.discardStaged(this.staged).catch(() => undefined);
   }
 
   private async saveTrackLogs(manifest: ImageManifest): Promise<void> {
     const { store, log } = this.request;
     for (const [i, disk] of this.disks.entries()) {
+      const fingerprints =
+        disk.fingerprints && !disk.fingerprints.lost ? disk.fingerprints.path : null;
       await this.trackLogs
         .save(
           {
@@ -187,6 +194,7 @@ export class VmBackup {
             sha256: manifest.disks[i]!.blocksSha256,
           },
           store.layout.digestList(this.backupId, disk.blocksFile),
+          fingerprints,
         )
         .catch((error: unknown) =>
           log(
@@ -253,6 +261,41 @@ async function closeDisks(disks: DiskWork[]): Promise<void> {
   for (const disk of disks) {
     await disk.digestHandle?.close().catch(() => undefined);
     disk.digestHandle = null;
+    if (disk.fingerprints) {
+      await disk.fingerprints.handle?.close().catch(() => (disk.fingerprints!.lost = true));
+      disk.fingerprints.handle = null;
+    }
+  }
+}
+
+/** Fingerprint files that did not become track logs (a save moves the ones that do). */
+async function dropPendingFingerprints(disks: DiskWork[]): Promise<void> {
+  for (const disk of disks) {
+    if (disk.fingerprints) await rm(disk.fingerprints.path, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Opens the file this backup's fingerprints of a disk go to. Without it the backup still
+ * runs; only the next one compares digests instead (slower).
+ */
+async function pendingFingerprints(
+  trackLogs: TrackLogs,
+  diskKey: string,
+  backupId: string,
+  blockCount: number,
+  log: JobLogger,
+): Promise<PendingFingerprints | null> {
+  let file: string | null = null;
+  try {
+    file = await trackLogs.pendingFingerprints(diskKey, backupId);
+    const handle = await open(file, 'wx');
+    await handle.truncate(blockCount * FINGERPRINT_BYTES);
+    return { path: file, handle, lost: false };
+  } catch (error) {
+    if (file) await rm(file, { force: true }).catch(() => undefined);
+    log('warning', `fingerprints not kept (the next backup compares digests): ${String(error)}`);
+    return null;
   }
 }
 
@@ -319,11 +362,25 @@ async function planDisks(
       ? null
       : await previousImage(request, diskKey, blockSize, facts.virtualSize);
     const trackLog = previous
-      ? ((await trackLogs.find(diskKey, previous.backupId, blockSize, blockCount)) ??
-        previous.digestList)
+      ? await trackLogOf(
+          trackLogs,
+          previous,
+          diskKey,
+          blockSize,
+          blockCount,
+          sourcePath,
+          request.log,
+        )
       : null;
     const blocksFile = `disk-${position}.blocks`;
     const digestHandle = await open(staged.digestListPath(blocksFile), 'wx');
+    const fingerprints = await pendingFingerprints(
+      trackLogs,
+      diskKey,
+      backupId,
+      blockCount,
+      request.log,
+    );
     plans.push({
       position,
       client: request.client,
@@ -338,6 +395,7 @@ async function planDisks(
       previousBackupId: previous?.backupId ?? null,
       trackLog,
       digestHandle,
+      fingerprints,
       fileStamp: { size: before.size, mtimeMs: before.mtimeMs },
       changedWhileRead: false,
       changed: new ExtentSet(facts.virtualSize),
@@ -346,6 +404,27 @@ async function planDisks(
     });
     await digestHandle.truncate(blockCount * DIGEST_BYTES);
   }
+}
+
+/** The disk's track log for the previous image, or the image's digest list standing in. */
+async function trackLogOf(
+  trackLogs: TrackLogs,
+  previous: { backupId: string; digestList: string },
+  diskKey: string,
+  blockSize: number,
+  blockCount: number,
+  sourcePath: string,
+  log: JobLogger,
+): Promise<TrackLog> {
+  const lookup = await trackLogs.find(diskKey, previous.backupId, blockSize, blockCount);
+  if (lookup.kind === 'found') return lookup.trackLog;
+  if (lookup.kind === 'damaged') {
+    log(
+      'warning',
+      `${sourcePath}: the track log is damaged (${lookup.reason}); comparing with image ${previous.backupId} instead`,
+    );
+  }
+  return { digests: previous.digestList, fingerprints: null };
 }
 
 /** The previous image of this disk usable as its track log: same block size and disk size. */

@@ -11,6 +11,8 @@ import {
   type SegmentRequest,
 } from '../hosts/messages.js';
 import { DIGEST_BYTES } from '../store/digest.js';
+import { FINGERPRINT_BYTES } from './fingerprint.js';
+import type { TrackLog } from './track-log.js';
 import { storeIoError } from '../store/errors.js';
 import type { DiskImageStats } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
@@ -45,14 +47,23 @@ export interface DiskWork {
   readonly blockCount: number;
   readonly blocksFile: string;
   readonly previousBackupId: string | null;
-  readonly trackLog: string | null;
+  readonly trackLog: TrackLog | null;
   digestHandle: FileHandle | null;
+  /** Where this backup's fingerprints go, for the next one's track log; null: nowhere. */
+  readonly fingerprints: PendingFingerprints | null;
   /** Size and modification time of the file read, when planned; compared when it is done. */
   readonly fileStamp: { readonly size: number; readonly mtimeMs: number };
   changedWhileRead: boolean;
   readonly changed: ExtentSet;
   readonly unchanged: ExtentSet;
   stats: { -readonly [K in keyof DiskImageStats]: DiskImageStats[K] };
+}
+
+export interface PendingFingerprints {
+  readonly path: string;
+  handle: FileHandle | null;
+  /** A write failed: the file is incomplete and must not become a track log. */
+  lost: boolean;
 }
 
 export interface WorkloadProgress {
@@ -135,7 +146,8 @@ export async function runWorkload(
           blockSize: work.blockSize,
           firstBlock: first,
           blockCount: Math.min(perSegment, work.blockCount - first),
-          trackLog: work.trackLog,
+          trackLog: work.trackLog?.digests ?? null,
+          trackFingerprints: work.trackLog?.fingerprints ?? null,
         },
       });
     }
@@ -277,6 +289,20 @@ export async function runWorkload(
                   fail(storeIoError(store.layout.tmp, 'cannot write the image digest list', cause)),
                 ),
             );
+            const pending = work.fingerprints;
+            if (pending?.handle && !pending.lost) {
+              // Losing them costs the next backup speed, not correctness: never fail for it.
+              disk.writes.push(
+                pending.handle
+                  .write(
+                    report.fingerprints,
+                    0,
+                    report.fingerprints.byteLength,
+                    firstBlock * FINGERPRINT_BYTES,
+                  )
+                  .catch(() => (pending.lost = true)),
+              );
+            }
             const changedBefore = work.stats.blocksChanged;
             tally(work, report.states, firstBlock, blockCount);
             progress.blocksChanged += work.stats.blocksChanged - changedBefore;

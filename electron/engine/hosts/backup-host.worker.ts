@@ -1,6 +1,6 @@
 /**
- * A backup host: a worker thread that reads segments of virtual disks, hashes each block,
- * compares it with the track log, and sends the engine only the blocks that changed, already
+ * A backup host: a worker thread that reads segments of virtual disks, fingerprints each
+ * block, compares it with the track log (see backup/fingerprint.ts), and sends the engine only the blocks that changed, already
  * compressed. It never touches the storage unit or the catalog.
  */
 import { open as openFile } from 'node:fs/promises';
@@ -10,7 +10,8 @@ import { openDisk } from '../disk/open.js';
 import type { VirtualDisk } from '../disk/types.js';
 import { isZero } from '../disk/zero.js';
 import { encodeBlock } from '../store/codec.js';
-import { DIGEST_BYTES, digestOf } from '../store/digest.js';
+import { FINGERPRINT_BYTES, fingerprintOf } from '../backup/fingerprint.js';
+import { DIGEST_BYTES, digestOf, isZeroDigest } from '../store/digest.js';
 import { nativeGarbageCollector } from './native-garbage.js';
 import { serializeError } from './serialize-error.js';
 import {
@@ -91,30 +92,76 @@ function diskFor(request: SegmentRequest): Promise<VirtualDisk> {
   return disk;
 }
 
-async function readTrack(request: SegmentRequest): Promise<Buffer | null> {
+interface Track {
+  readonly digests: Buffer;
+  readonly fingerprints: Buffer | null;
+}
+
+async function readTrack(request: SegmentRequest): Promise<Track | null> {
   if (!request.trackLog) return null;
+  const digests = await readPerBlock(request, request.trackLog, DIGEST_BYTES);
+  if (!digests) return null;
+  const fingerprints = request.trackFingerprints
+    ? await readPerBlock(request, request.trackFingerprints, FINGERPRINT_BYTES)
+    : null;
+  return { digests, fingerprints };
+}
+
+/** The segment's entries of a file of `width` bytes per block of the disk. */
+async function readPerBlock(
+  request: SegmentRequest,
+  file: string,
+  width: number,
+): Promise<Buffer | null> {
   // The previous image may expire while this backup runs: then every block of the segment
   // counts as changed, and deduplication still keeps what the store holds from being sent.
-  const handle = await openFile(request.trackLog, 'r').catch((error: NodeJS.ErrnoException) => {
+  const handle = await openFile(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null;
     throw error;
   });
   if (!handle) return null;
   try {
-    const track = Buffer.alloc(request.blockCount * DIGEST_BYTES);
+    const entries = Buffer.alloc(request.blockCount * width);
     const { bytesRead } = await handle.read(
-      track,
+      entries,
       0,
-      track.byteLength,
-      request.firstBlock * DIGEST_BYTES,
+      entries.byteLength,
+      request.firstBlock * width,
     );
-    // A short track log (it should not be) just means those blocks count as changed.
-    return bytesRead === track.byteLength
-      ? track
-      : track.subarray(0, bytesRead - (bytesRead % DIGEST_BYTES));
+    // A short file (it should not be) just means those blocks count as changed.
+    return bytesRead === entries.byteLength
+      ? entries
+      : entries.subarray(0, bytesRead - (bytesRead % width));
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Whether `block` (number `i` of the segment) is as the track log has it, filling in its
+ * digest: by fingerprint when the track log has one (no SHA-256 computed), else by digest.
+ */
+function compare(
+  block: Buffer,
+  i: number,
+  track: Track | null,
+  digests: Uint8Array,
+  fingerprints: Uint8Array,
+): boolean {
+  const fingerprint = fingerprintOf(block);
+  fingerprints.set(fingerprint, i * FINGERPRINT_BYTES);
+  const previous = track?.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+  const usable = previous?.byteLength === DIGEST_BYTES && !isZeroDigest(previous);
+  if (usable && track?.fingerprints) {
+    const was = track.fingerprints.subarray(i * FINGERPRINT_BYTES, (i + 1) * FINGERPRINT_BYTES);
+    if (fingerprint.equals(was)) {
+      digests.set(previous, i * DIGEST_BYTES);
+      return true;
+    }
+  }
+  const digest = digestOf(block);
+  digests.set(digest, i * DIGEST_BYTES);
+  return usable && digest.equals(previous);
 }
 
 /** Which blocks of the segment hold any data, from the disk's allocation map. */
@@ -141,6 +188,7 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     const [has, track] = await Promise.all([dataBlocks(disk, request), readTrack(request)]);
     const digests = new Uint8Array(request.blockCount * DIGEST_BYTES);
     const states = new Uint8Array(request.blockCount);
+    const fingerprints = new Uint8Array(request.blockCount * FINGERPRINT_BYTES);
     let bytesRead = 0;
     const blockBytes = (i: number): number =>
       Math.min(request.blockSize, disk.virtualSize - (request.firstBlock + i) * request.blockSize);
@@ -186,10 +234,8 @@ async function runSegment(request: SegmentRequest): Promise<void> {
         const i = first + k;
         const block = buffer.subarray(at, at + blockBytes(i));
         at += block.byteLength;
-        if (isZero(block)) continue; // state and digest stay zero
-        const digest = digestOf(block);
-        digest.copy(digests, i * DIGEST_BYTES);
-        if (track && digest.equals(track.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES))) {
+        if (isZero(block)) continue; // state, digest and fingerprint stay zero
+        if (compare(block, i, track, digests, fingerprints)) {
           states[i] = BLOCK_UNCHANGED;
           continue;
         }
@@ -204,7 +250,7 @@ async function runSegment(request: SegmentRequest): Promise<void> {
             type: 'block',
             segment: request.segment,
             index: request.firstBlock + i,
-            digest: own(digest),
+            digest: digests.slice(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES),
             data,
             rawLength: block.byteLength,
             codec: encoded.codec,
@@ -214,10 +260,10 @@ async function runSegment(request: SegmentRequest): Promise<void> {
       }
     }
     for (let i = 0; i < request.blockCount; i++) if (!has[i]) states[i] = BLOCK_ZERO;
-    post({ type: 'segment-done', segment: request.segment, digests, states, bytesRead }, [
-      digests.buffer,
-      states.buffer,
-    ]);
+    post(
+      { type: 'segment-done', segment: request.segment, digests, states, fingerprints, bytesRead },
+      [digests.buffer, states.buffer, fingerprints.buffer],
+    );
   } catch (error) {
     post({ type: 'segment-failed', segment: request.segment, error: serializeError(error) });
   }

@@ -21,6 +21,11 @@ export interface SegmentRequest {
   readonly blockCount: number;
   /** File of 32-byte digests, one per block of the disk (the previous image's); null: full. */
   readonly trackLog: string | null;
+  /**
+   * File of 16-byte fingerprints beside trackLog's digests: a block whose fingerprint matches
+   * is unchanged without computing its digest. Null: compare digests.
+   */
+  readonly trackFingerprints: string | null;
 }
 
 /** Blocks whose data the engine has taken off the host's hands (backpressure). */
@@ -55,6 +60,8 @@ export interface SegmentDone {
   readonly digests: Uint8Array;
   /** BLOCK_ZERO / BLOCK_UNCHANGED / BLOCK_CHANGED per block. */
   readonly states: Uint8Array;
+  /** 16 bytes per block of the segment, for the next backup's track log; zero for zero blocks. */
+  readonly fingerprints: Uint8Array;
   readonly bytesRead: number;
 }
 

@@ -13,7 +13,9 @@
  *   index.db                      SQLite: digest → pack, offset, lengths (a cache of the
  *                                 pack trailers), whose write lock is the commit lock
  *   tmp/<pid>-...                 packs and images being written, named after their process
- *   tracklogs/, catalog.db        local state of the engine kept beside the store by default
+ *   tracklogs/, catalog.db        local state of the engine kept beside the store by default:
+ *                                 per disk, the last image's digest list and the blocks'
+ *                                 fingerprints (backup/track-log.ts), and the catalog
  *
  * Write protocol
  *   1. Blocks are appended to a pack under tmp/. A full pack is fsynced, renamed into packs/
