@@ -41,6 +41,16 @@ const CONFIGS = [
   { hosts: 2, streamsPerHost: 1 },
 ] as const;
 
+interface Scenario {
+  readonly title: string;
+  readonly policy: string;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { title: 'nothing changed', policy: 'bench' },
+  { title: 'forced rescan (every block hashed with SHA-256 again)', policy: 'bench-rescan' },
+];
+
 interface Sample {
   wall: number;
   cpu: number;
@@ -62,45 +72,53 @@ async function main(): Promise<void> {
   }
   const service = await TesseraService.open({ dataDir: path.join(dir, 'data') });
   service.addSource({ kind: 'folder', path: path.join(dir, 'vms') });
-  service.savePolicy(newPolicy('bench', { kind: 'query', query: 'name startswith "vm"' }));
+  const selection = { kind: 'query', query: 'name startswith "vm"' } as const;
+  service.savePolicy(newPolicy('bench', selection));
+  service.savePolicy({ ...newPolicy('bench-rescan', selection), forcedRescanEvery: 1 });
   console.log(
     `8 VMs, ${(diskBytes / MiB).toFixed(0)} MiB of raw disks, ${os.availableParallelism()} cores`,
   );
   await service.setHostConfig({ hosts: 2, streamsPerHost: 1 });
-  const full = await run(service);
+  const full = await run(service, 'bench');
   console.log(
     `full backup (2x1): ${full.wall.toFixed(2)} s, ${mbps(full.doneBytes, full.wall)} MB/s`,
   );
 
-  const samples = new Map<string, Sample[]>();
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < CONFIGS.length; k++) {
-      const config = CONFIGS[(round + k) % CONFIGS.length]!;
-      await service.setHostConfig(config);
-      const sample = await run(service);
-      const key = `${config.hosts}x${config.streamsPerHost}`;
-      samples.set(key, [...(samples.get(key) ?? []), sample]);
+  const results: Array<[Scenario, Map<string, Sample[]>]> = [];
+  for (const scenario of SCENARIOS) {
+    const samples = new Map<string, Sample[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < CONFIGS.length; k++) {
+        const config = CONFIGS[(round + k) % CONFIGS.length]!;
+        await service.setHostConfig(config);
+        const sample = await run(service, scenario.policy);
+        const key = `${config.hosts}x${config.streamsPerHost}`;
+        samples.set(key, [...(samples.get(key) ?? []), sample]);
+      }
     }
+    results.push([scenario, samples]);
   }
   await service.close();
 
-  const best = (key: string): Sample =>
-    samples.get(key)!.reduce((a, b) => (b.wall < a.wall ? b : a));
-  const base = best('1x1');
-  console.log('\nAccelerator backup of all 8 VMs, nothing changed (best of %d):', rounds);
-  console.log(
-    'config  wall s  MB/s covered  MB/s read  CPU use  main busy s  speed-up vs 1x1  (all walls)',
-  );
-  for (const config of CONFIGS) {
-    const key = `${config.hosts}x${config.streamsPerHost}`;
-    const s = best(key);
-    const walls = samples
-      .get(key)!
-      .map((x) => x.wall.toFixed(2))
-      .join(' ');
+  for (const [scenario, samples] of results) {
+    const best = (key: string): Sample =>
+      samples.get(key)!.reduce((a, b) => (b.wall < a.wall ? b : a));
+    const base = best('1x1');
+    console.log(`\nAccelerator backup of all 8 VMs, ${scenario.title} (best of ${rounds}):`);
     console.log(
-      `${key.padEnd(6)}  ${s.wall.toFixed(2).padStart(6)}  ${mbps(s.doneBytes, s.wall).padStart(12)}  ${mbps(s.readBytes, s.wall).padStart(9)}  ${(s.cpu / s.wall).toFixed(2).padStart(7)}  ${s.mainBusy.toFixed(2).padStart(11)}  ${(base.wall / s.wall).toFixed(2).padStart(15)}x  (${walls})`,
+      'config  wall s  MB/s covered  MB/s read  CPU use  main busy s  speed-up vs 1x1  (all walls)',
     );
+    for (const config of CONFIGS) {
+      const key = `${config.hosts}x${config.streamsPerHost}`;
+      const s = best(key);
+      const walls = samples
+        .get(key)!
+        .map((x) => x.wall.toFixed(2))
+        .join(' ');
+      console.log(
+        `${key.padEnd(6)}  ${s.wall.toFixed(2).padStart(6)}  ${mbps(s.doneBytes, s.wall).padStart(12)}  ${mbps(s.readBytes, s.wall).padStart(9)}  ${(s.cpu / s.wall).toFixed(2).padStart(7)}  ${s.mainBusy.toFixed(2).padStart(11)}  ${(base.wall / s.wall).toFixed(2).padStart(15)}x  (${walls})`,
+      );
+    }
   }
   if (!process.env.TESSERA_BENCH_KEEP) await rm(dir, { recursive: true, force: true });
 }
@@ -109,7 +127,7 @@ function mbps(bytes: number, seconds: number): string {
   return (bytes / 1e6 / seconds).toFixed(0);
 }
 
-async function run(service: TesseraService): Promise<Sample> {
+async function run(service: TesseraService, policy: string): Promise<Sample> {
   let doneBytes = 0;
   let readBytes = 0;
   const off = service.subscribe((event) => {
@@ -124,7 +142,7 @@ async function run(service: TesseraService): Promise<Sample> {
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
-  const outcome = await service.runPolicy('bench').done;
+  const outcome = await service.runPolicy(policy).done;
   const wall = (performance.now() - t0) / 1000;
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
