@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile, truncate, open } from 'node:fs/promises';
 import path from 'node:path';
-import { dataRanges } from '../../../electron/engine/disk/io/data-ranges.js';
+import { dataRanges } from '../../../electron/engine/disk/io/file-extents.js';
 import { openDisk } from '../../../electron/engine/disk/open.js';
 import { collectExtents, sha256OfDisk } from '../../helpers/disk.js';
 import { qemuImg, qemuMap } from '../../helpers/tools.js';

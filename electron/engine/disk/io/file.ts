@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DiskError } from '../errors.js';
-import { dataRanges } from './data-ranges.js';
+import { dataRanges } from './file-extents.js';
 
 /** What a format reader needs of its image file: its length and exact positional reads. */
 export interface FileReader {

@@ -2,6 +2,13 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DiskError } from '../errors.js';
+import { allocate } from './file-extents.js';
+
+/**
+ * Writes at least this long are allocated first (see file-extents.ts); headers and tables are
+ * too small to gain from it.
+ */
+const ALLOCATE_FROM_BYTES = 64 * 1024;
 
 /**
  * A new image file being written. It is written under a temporary name beside the target and
@@ -16,6 +23,8 @@ import { DiskError } from '../errors.js';
  */
 export class ImageOutput {
   private closed = false;
+  /** Until the file system says it cannot allocate. */
+  private allocating = true;
   /** Settles when the last write started so far has; never rejects. */
   private tail: Promise<void> = Promise.resolve();
 
@@ -53,6 +62,9 @@ export class ImageOutput {
   private async writeNow(data: Uint8Array, position: number): Promise<void> {
     let done = 0;
     try {
+      if (this.allocating && data.byteLength >= ALLOCATE_FROM_BYTES) {
+        this.allocating = await allocate(this.handle.fd, position, data.byteLength);
+      }
       while (done < data.byteLength) {
         const { bytesWritten } = await this.handle.write(
           data,

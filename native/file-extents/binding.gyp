@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "file_extents",
+      "sources": ["src/file_extents.c"]
+    }
+  ]
+}

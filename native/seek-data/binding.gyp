@@ -1,8 +1,0 @@
-{
-  "targets": [
-    {
-      "target_name": "seek_data",
-      "sources": ["src/seek_data.c"]
-    }
-  ]
-}
