@@ -2,7 +2,10 @@
 // Entry point of the `tessera` command: installs the Ctrl-C handler and runs the program.
 import { EXIT } from './exit-codes.js';
 import { installInterruptHandler } from './interrupt.js';
+import { processEndsWithCommand } from './process-end.js';
 import { runCli } from './program.js';
 
 installInterruptHandler(EXIT.INTERRUPTED);
-process.exitCode = await runCli(process.argv);
+processEndsWithCommand();
+// Exits at once: an open catalog is closed by the exit, without a checkpoint (process-end.ts).
+process.exit(await runCli(process.argv));

@@ -569,13 +569,19 @@ export class TesseraService {
     return next;
   }
 
-  async close(): Promise<void> {
+  /**
+   * `processExits`: the process ends right after (a CLI command). The catalog is then left
+   * for the exit to close: closing it checkpoints its WAL, and a checkpoint's fsync waits
+   * for the kernel to write back whatever the process wrote (gigabytes, after a restore).
+   * Its commits are in the WAL already; the next process to open it checkpoints them.
+   */
+  async close(options: { processExits?: boolean } = {}): Promise<void> {
     this.#scheduler?.stop();
     for (const job of this.running.values()) job.cancel();
     for (const restore of this.restoreJobs.values()) restore.controller.abort();
     await this.idle();
     await this.hosts.close();
-    this.catalog.close();
+    if (!options.processExits) this.catalog.close();
     await this.store.close();
   }
 

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { TesseraService } from '../../engine/service.js';
+import { doesProcessEndWithCommand } from '../process-end.js';
 
 const DATA_HELP = 'data directory (default: $TESSERA_DATA or ~/.local/share/tessera)';
 
@@ -20,7 +21,10 @@ export function defaultDataDir(): string {
   return path.join(data, 'tessera');
 }
 
-/** Opens the engine's service on the data directory, runs `work`, and closes it. */
+/**
+ * Opens the engine's service on the data directory, runs `work`, and closes it (leaving the
+ * catalog to the process's exit when that follows; see process-end.ts).
+ */
 export async function withService<T>(
   options: { data?: string; store?: string },
   work: (service: TesseraService) => Promise<T>,
@@ -34,6 +38,6 @@ export async function withService<T>(
   try {
     return await work(service);
   } finally {
-    await service.close();
+    await service.close({ processExits: doesProcessEndWithCommand() });
   }
 }

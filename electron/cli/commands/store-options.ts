@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { Store } from '../../engine/store/store.js';
+import { doesProcessEndWithCommand } from '../process-end.js';
 import { defaultDataDir } from './service-options.js';
 
 /**
@@ -17,7 +18,10 @@ export interface Opened {
   readonly catalog: Catalog;
 }
 
-/** Opens the storage unit and its catalog, runs `work`, and closes both whatever happens. */
+/**
+ * Opens the storage unit and its catalog, runs `work`, and closes both whatever happens (the
+ * catalog is left to the process's exit when that follows; see process-end.ts).
+ */
 export async function withStore<T>(
   options: { store?: string },
   create: boolean,
@@ -34,7 +38,7 @@ export async function withStore<T>(
     catalog = Catalog.open(store.layout.catalog);
     return await work({ store, catalog });
   } finally {
-    catalog?.close();
+    if (!doesProcessEndWithCommand()) catalog?.close();
     await store.close();
   }
 }
