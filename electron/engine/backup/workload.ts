@@ -6,6 +6,7 @@ import { HostPool, type HostHandlers } from '../hosts/host-pool.js';
 import type { HostRegistry } from '../hosts/host-registry.js';
 import {
   BLOCK_CHANGED,
+  BLOCK_STORED,
   BLOCK_UNCHANGED,
   type HostReport,
   type SegmentRequest,
@@ -148,6 +149,7 @@ export async function runWorkload(
           blockCount: Math.min(perSegment, work.blockCount - first),
           trackLog: work.trackLog?.digests ?? null,
           trackFingerprints: work.trackLog?.fingerprints ?? null,
+          blockIndex: store.layout.index,
         },
       });
     }
@@ -401,9 +403,14 @@ function tally(disk: DiskWork, states: Uint8Array, firstBlock: number, count: nu
     while (i + run < count && states[i + run] === state) run++;
     const start = (firstBlock + i) * blockSize;
     const end = (firstBlock + i + run) * blockSize;
-    if (state === BLOCK_CHANGED) {
+    if (state === BLOCK_CHANGED || state === BLOCK_STORED) {
       disk.stats.blocksChanged += run;
       disk.changed.add(start, end);
+      // Blocks the store held already were not sent; counted as the engine counts a block
+      // it was sent and found stored.
+      if (state === BLOCK_STORED) {
+        disk.stats.bytesDeduplicated += Math.min(end, disk.virtualSize) - start;
+      }
     } else if (state === BLOCK_UNCHANGED) {
       disk.stats.blocksUnchanged += run;
       disk.stats.bytesLinked += Math.min(end, disk.virtualSize) - start;

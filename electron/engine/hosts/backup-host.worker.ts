@@ -1,7 +1,9 @@
 /**
  * A backup host: a worker thread that reads segments of virtual disks, fingerprints each
- * block, compares it with the track log (see backup/fingerprint.ts), and sends the engine only the blocks that changed, already
- * compressed. It never touches the storage unit or the catalog.
+ * block, compares it with the track log (see backup/fingerprint.ts), and sends the engine only
+ * the blocks that changed and that the storage unit does not hold yet, already compressed. It
+ * only reads the storage unit's block index (its own read-only connection); the engine writes
+ * the store and the catalog.
  */
 import { open as openFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
@@ -9,6 +11,7 @@ import { allocAligned } from '../disk/io/aligned.js';
 import { openDisk } from '../disk/open.js';
 import type { VirtualDisk } from '../disk/types.js';
 import { isZero } from '../disk/zero.js';
+import { BlockLocator } from '../store/block-locator.js';
 import { encodeBlock } from '../store/codec.js';
 import { FINGERPRINT_BYTES, fingerprintOf } from '../backup/fingerprint.js';
 import { DIGEST_BYTES, digestOf, isZeroDigest } from '../store/digest.js';
@@ -16,6 +19,7 @@ import { nativeGarbageCollector } from './native-garbage.js';
 import { serializeError } from './serialize-error.js';
 import {
   BLOCK_CHANGED,
+  BLOCK_STORED,
   BLOCK_UNCHANGED,
   BLOCK_ZERO,
   type HostReport,
@@ -33,6 +37,8 @@ const collectNativeGarbage = nativeGarbageCollector(4 * 1024 * 1024);
 let spanBuffers: Buffer[] = [];
 let spanTurn = 0;
 const disks = new Map<string, Promise<VirtualDisk>>();
+/** Read-only views of the block indexes of the storage units this host has backed up to. */
+const locators = new Map<string, BlockLocator>();
 let unacked = 0;
 let waiters: Array<() => void> = [];
 let queue: Promise<void> = Promise.resolve();
@@ -182,6 +188,19 @@ async function dataBlocks(disk: VirtualDisk, request: SegmentRequest): Promise<U
   return has;
 }
 
+/** Which of `digests` the storage unit holds already (all false without a block index). */
+function alreadyStored(request: SegmentRequest, digests: Uint8Array[]): boolean[] {
+  if (!request.blockIndex || digests.length === 0) return digests.map(() => false);
+  let locator = locators.get(request.blockIndex);
+  if (!locator) {
+    locator = new BlockLocator(request.blockIndex);
+    locators.set(request.blockIndex, locator);
+  }
+  return locator
+    .locateAll(digests.map((digest) => Buffer.from(digest.buffer, digest.byteOffset, DIGEST_BYTES)))
+    .map((location) => location !== undefined);
+}
+
 async function runSegment(request: SegmentRequest): Promise<void> {
   try {
     const disk = await diskFor(request);
@@ -230,13 +249,22 @@ async function runSegment(request: SegmentRequest): Promise<void> {
       if (next) await startedReads();
       const [first, count] = spans[s]!;
       bytesRead += buffer.byteLength;
+      const changed: Array<[index: number, block: Buffer]> = [];
       for (let k = 0, at = 0; k < count; k++) {
         const i = first + k;
         const block = buffer.subarray(at, at + blockBytes(i));
         at += block.byteLength;
         if (isZero(block)) continue; // state, digest and fingerprint stay zero
-        if (compare(block, i, track, digests, fingerprints)) {
-          states[i] = BLOCK_UNCHANGED;
+        if (compare(block, i, track, digests, fingerprints)) states[i] = BLOCK_UNCHANGED;
+        else changed.push([i, block]);
+      }
+      const stored = alreadyStored(
+        request,
+        changed.map(([i]) => digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES)),
+      );
+      for (const [n, [i, block]] of changed.entries()) {
+        if (stored[n]) {
+          states[i] = BLOCK_STORED;
           continue;
         }
         states[i] = BLOCK_CHANGED;

@@ -9,6 +9,8 @@ import type { DiskFormat } from '../disk/types.js';
 export const BLOCK_ZERO = 0;
 export const BLOCK_UNCHANGED = 1;
 export const BLOCK_CHANGED = 2;
+/** Changed, but the storage unit holds a block with its digest already: not sent. */
+export const BLOCK_STORED = 3;
 
 /** A run of blocks of one disk for a host to read, hash and compare with the track log. */
 export interface SegmentRequest {
@@ -26,6 +28,12 @@ export interface SegmentRequest {
    * is unchanged without computing its digest. Null: compare digests.
    */
   readonly trackFingerprints: string | null;
+  /**
+   * The storage unit's block index, to look changed blocks up in before sending them (a
+   * forced rescan, a first backup of a cloned disk): a block it holds is not compressed nor
+   * sent. Null: send every changed block.
+   */
+  readonly blockIndex: string | null;
 }
 
 /** Blocks whose data the engine has taken off the host's hands (backpressure). */
@@ -58,7 +66,7 @@ export interface SegmentDone {
   readonly segment: number;
   /** 32 bytes per block of the segment; the zero digest for zero blocks. */
   readonly digests: Uint8Array;
-  /** BLOCK_ZERO / BLOCK_UNCHANGED / BLOCK_CHANGED per block. */
+  /** BLOCK_ZERO / BLOCK_UNCHANGED / BLOCK_CHANGED / BLOCK_STORED per block. */
   readonly states: Uint8Array;
   /** 16 bytes per block of the segment, for the next backup's track log; zero for zero blocks. */
   readonly fingerprints: Uint8Array;
