@@ -4,12 +4,15 @@
  * and for any other reader of the catalog.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { stat } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Catalog } from '../../../electron/engine/catalog/catalog.js';
 import type { ImageRow } from '../../../electron/engine/catalog/types.js';
 import { MiB, qemuVhdx, seededWrites } from '../../fixtures/vhdx-images.js';
-import { tessera } from '../../helpers/cli.js';
+import { repoRoot, tessera } from '../../helpers/cli.js';
 import { scratchDir } from '../../helpers/scratch.js';
 import { qemuImg } from '../../helpers/tools.js';
 
@@ -69,5 +72,29 @@ describe('a tessera command that ends its process', () => {
       disk,
       path.join(dir, 'restored', 'db01.raw'),
     );
+  });
+});
+
+describe('ending the process after a command', () => {
+  it('exits only once a long answer has gone down the pipe', async () => {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const module = pathToFileURL(path.join(repoRoot, 'electron/cli/process-end.ts')).href;
+    // 4 MiB, 64 times a pipe's buffer, then the exit the tessera command makes.
+    const script = `import { endProcess } from ${JSON.stringify(module)};
+process.stdout.write('x'.repeat(4 * 1024 * 1024));
+await endProcess(3);`;
+    const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let bytes = 0;
+    // A slow reader, so the writer is well ahead of it when it exits.
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.byteLength;
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 1);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(3);
+    expect(bytes).toBe(4 * 1024 * 1024);
   });
 });
