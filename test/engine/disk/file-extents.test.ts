@@ -22,7 +22,8 @@ describe('allocating a range before it is written', () => {
       const after = await handle.stat();
       expect(after.size).toBe(5 * MiB);
       expect(after.blocks * 512).toBeGreaterThanOrEqual(3 * MiB);
-      expect(after.blocks * 512).toBeLessThan(4 * MiB);
+      // Not the whole file: a file system may round up to its allocation unit, no more.
+      expect(after.blocks * 512).toBeLessThan(5 * MiB);
       // Allocated but never written: no data, so a sparse copy of the file skips it.
       expect(dataRanges(handle.fd, 0, 5 * MiB) ?? []).toEqual([]);
       const { bytesRead, buffer } = await handle.read(Buffer.alloc(MiB, 1), 0, MiB, 2 * MiB);
