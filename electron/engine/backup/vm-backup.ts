@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError } from '../../../shared/errors.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -18,8 +17,9 @@ import {
 import type { StagedImage, Store } from '../store/store.js';
 import { ExtentSet } from './extents.js';
 import { dropSnapshot, snapshotDisk } from './snapshot.js';
-import { FINGERPRINT_BYTES } from './fingerprint.js';
-import { TrackLogs, type TrackLog } from './track-log.js';
+import { fileSha256 } from './file-sha256.js';
+import { FINGERPRINT_BYTES, newFingerprintSeed } from './fingerprint.js';
+import { removeSnapshots, TrackLogs, type TrackLog } from './track-log.js';
 import type { BackupDiskSource, DiskWork, PendingFingerprints } from './workload.js';
 
 /**
@@ -112,7 +112,7 @@ export class VmBackup {
       await planDisks(request, backupId, blockSize, trackLogs, staged, disks);
     } catch (error) {
       await closeDisks(disks);
-      await dropPendingFingerprints(disks);
+      await dropTemporaryFiles(disks);
       await store.discardStaged(staged);
       throw error;
     }
@@ -143,8 +143,8 @@ export class VmBackup {
       for (const disk of this.disks) {
         await disk.digestHandle?.close();
         disk.digestHandle = null;
+        await closePendingFingerprints(disk);
       }
-      await closeDisks(this.disks);
       const built = await this.buildManifest();
       const manifest = await commitWithRepair(store, this.staged, built, this.disks, log);
       try {
@@ -164,8 +164,9 @@ export class VmBackup {
       await store.discardStaged(this.staged).catch(() => undefined);
       throw error;
     } finally {
+      await closeDisks(this.disks);
       await dropSnapshots(this.disks);
-      await dropPendingFingerprints(this.disks);
+      await dropTemporaryFiles(this.disks);
     }
   }
 
@@ -175,7 +176,7 @@ export class VmBackup {
     this.finished = true;
     await closeDisks(this.disks);
     await dropSnapshots(this.disks);
-    await dropPendingFingerprints(this.disks);
+    await dropTemporaryFiles(this.disks);
     await this.request.store.discardStaged(this.staged).catch(() => undefined);
   }
 
@@ -192,6 +193,7 @@ export class VmBackup {
             blockSize: this.blockSize,
             blockCount: disk.blockCount,
             sha256: manifest.disks[i]!.blocksSha256,
+            fingerprintSeed: disk.fingerprintSeed,
           },
           store.layout.digestList(this.backupId, disk.blocksFile),
           fingerprints,
@@ -209,10 +211,7 @@ export class VmBackup {
     const request = this.request;
     const disks: DiskImageManifest[] = [];
     for (const disk of this.disks) {
-      const sha = createHash('sha256');
-      for await (const chunk of createReadStream(this.staged.digestListPath(disk.blocksFile))) {
-        sha.update(chunk as Buffer);
-      }
+      const blocksSha256 = await fileSha256(this.staged.digestListPath(disk.blocksFile));
       disks.push({
         position: disk.position,
         diskKey: disk.diskKey,
@@ -228,7 +227,7 @@ export class VmBackup {
         previousBackupId: disk.previousBackupId,
         forcedRescan: request.forcedRescan ?? false,
         blocksFile: disk.blocksFile,
-        blocksSha256: sha.digest('hex'),
+        blocksSha256,
         changedExtents: disk.changed.toExtents(),
         unchangedExtents: disk.unchanged.toExtents(),
         stats: { ...disk.stats },
@@ -261,17 +260,26 @@ async function closeDisks(disks: DiskWork[]): Promise<void> {
   for (const disk of disks) {
     await disk.digestHandle?.close().catch(() => undefined);
     disk.digestHandle = null;
-    if (disk.fingerprints) {
-      await disk.fingerprints.handle?.close().catch(() => (disk.fingerprints!.lost = true));
-      disk.fingerprints.handle = null;
-    }
+    await closePendingFingerprints(disk);
   }
 }
 
-/** Fingerprint files that did not become track logs (a save moves the ones that do). */
-async function dropPendingFingerprints(disks: DiskWork[]): Promise<void> {
+async function closePendingFingerprints(disk: DiskWork): Promise<void> {
+  const pending = disk.fingerprints;
+  if (!pending?.handle) return;
+  const handle = pending.handle;
+  pending.handle = null;
+  await handle.close().catch(() => (pending.lost = true));
+}
+
+/**
+ * Files of the backup beside the track logs: fingerprint files that did not become a track
+ * log (a save moves the ones that do) and the snapshots of the track logs it read.
+ */
+async function dropTemporaryFiles(disks: DiskWork[]): Promise<void> {
   for (const disk of disks) {
     if (disk.fingerprints) await rm(disk.fingerprints.path, { force: true }).catch(() => undefined);
+    await removeSnapshots(disk.trackLog?.snapshots ?? []);
   }
 }
 
@@ -279,7 +287,7 @@ async function dropPendingFingerprints(disks: DiskWork[]): Promise<void> {
  * Opens the file this backup's fingerprints of a disk go to. Without it the backup still
  * runs; only the next one compares digests instead (slower).
  */
-async function pendingFingerprints(
+async function openPendingFingerprints(
   trackLogs: TrackLogs,
   diskKey: string,
   backupId: string,
@@ -287,12 +295,14 @@ async function pendingFingerprints(
   log: JobLogger,
 ): Promise<PendingFingerprints | null> {
   let file: string | null = null;
+  let handle: FileHandle | null = null;
   try {
     file = await trackLogs.pendingFingerprints(diskKey, backupId);
-    const handle = await open(file, 'wx');
+    handle = await open(file, 'wx');
     await handle.truncate(blockCount * FINGERPRINT_BYTES);
     return { path: file, handle, lost: false };
   } catch (error) {
+    await handle?.close().catch(() => undefined);
     if (file) await rm(file, { force: true }).catch(() => undefined);
     log('warning', `fingerprints not kept (the next backup compares digests): ${String(error)}`);
     return null;
@@ -362,19 +372,14 @@ async function planDisks(
       ? null
       : await previousImage(request, diskKey, blockSize, facts.virtualSize);
     const trackLog = previous
-      ? await trackLogOf(
-          trackLogs,
-          previous,
-          diskKey,
-          blockSize,
-          blockCount,
+      ? await trackLogOf(trackLogs, previous, diskKey, blockSize, blockCount, backupId, {
           sourcePath,
-          request.log,
-        )
+          log: request.log,
+        })
       : null;
     const blocksFile = `disk-${position}.blocks`;
     const digestHandle = await open(staged.digestListPath(blocksFile), 'wx');
-    const fingerprints = await pendingFingerprints(
+    const fingerprints = await openPendingFingerprints(
       trackLogs,
       diskKey,
       backupId,
@@ -396,6 +401,8 @@ async function planDisks(
       trackLog,
       digestHandle,
       fingerprints,
+      // Kept from the previous backup's, so this one's fingerprints compare with the next's.
+      fingerprintSeed: trackLog?.seed ?? newFingerprintSeed(),
       fileStamp: { size: before.size, mtimeMs: before.mtimeMs },
       changedWhileRead: false,
       changed: new ExtentSet(facts.virtualSize),
@@ -413,10 +420,10 @@ async function trackLogOf(
   diskKey: string,
   blockSize: number,
   blockCount: number,
-  sourcePath: string,
-  log: JobLogger,
+  backupId: string,
+  { sourcePath, log }: { sourcePath: string; log: JobLogger },
 ): Promise<TrackLog> {
-  const lookup = await trackLogs.find(diskKey, previous.backupId, blockSize, blockCount);
+  const lookup = await trackLogs.find(diskKey, previous.backupId, blockSize, blockCount, backupId);
   if (lookup.kind === 'found') return lookup.trackLog;
   if (lookup.kind === 'damaged') {
     log(
@@ -424,7 +431,7 @@ async function trackLogOf(
       `${sourcePath}: the track log is damaged (${lookup.reason}); comparing with image ${previous.backupId} instead`,
     );
   }
-  return { digests: previous.digestList, fingerprints: null };
+  return { digests: previous.digestList, fingerprints: null, seed: null, snapshots: [] };
 }
 
 /** The previous image of this disk usable as its track log: same block size and disk size. */

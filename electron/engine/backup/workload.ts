@@ -52,6 +52,8 @@ export interface DiskWork {
   digestHandle: FileHandle | null;
   /** Where this backup's fingerprints go, for the next one's track log; null: nowhere. */
   readonly fingerprints: PendingFingerprints | null;
+  /** The seed this backup's fingerprints are keyed with (see fingerprint.ts). */
+  readonly fingerprintSeed: string;
   /** Size and modification time of the file read, when planned; compared when it is done. */
   readonly fileStamp: { readonly size: number; readonly mtimeMs: number };
   changedWhileRead: boolean;
@@ -149,6 +151,7 @@ export async function runWorkload(
           blockCount: Math.min(perSegment, work.blockCount - first),
           trackLog: work.trackLog?.digests ?? null,
           trackFingerprints: work.trackLog?.fingerprints ?? null,
+          fingerprintSeed: work.fingerprintSeed,
           blockIndex: store.layout.index,
         },
       });
@@ -292,6 +295,8 @@ export async function runWorkload(
                 ),
             );
             const pending = work.fingerprints;
+            // A host that cannot fingerprint (no addon) leaves its blocks' fingerprints zero.
+            if (pending && !report.fingerprinted) pending.lost = true;
             if (pending?.handle && !pending.lost) {
               // Losing them costs the next backup speed, not correctness: never fail for it.
               disk.writes.push(

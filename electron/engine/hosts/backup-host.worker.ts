@@ -13,7 +13,7 @@ import type { VirtualDisk } from '../disk/types.js';
 import { isZero } from '../disk/zero.js';
 import { BlockLocator } from '../store/block-locator.js';
 import { encodeBlock } from '../store/codec.js';
-import { FINGERPRINT_BYTES, fingerprintOf } from '../backup/fingerprint.js';
+import { FINGERPRINT_BYTES, fingerprinter, type Fingerprinter } from '../backup/fingerprint.js';
 import { DIGEST_BYTES, digestOf, isZeroDigest } from '../store/digest.js';
 import { nativeGarbageCollector } from './native-garbage.js';
 import { serializeError } from './serialize-error.js';
@@ -40,8 +40,10 @@ const collectNativeGarbage = nativeGarbageCollector(4 * 1024 * 1024);
 let spanBuffers: Buffer[] = [];
 let spanTurn = 0;
 const disks = new Map<string, Promise<VirtualDisk>>();
-/** Read-only views of the block indexes of the storage units this host has backed up to. */
+/** Read-only views of the block indexes of the storage units of the disks open here. */
 const locators = new Map<string, BlockLocator>();
+/** Fingerprinters by seed (null: the addon is missing here). */
+const fingerprinters = new Map<string, Fingerprinter | null>();
 let unacked = 0;
 let waiters: Array<() => void> = [];
 let queue: Promise<void> = Promise.resolve();
@@ -59,7 +61,11 @@ port.on('message', (request: HostRequest) => {
     case 'close-disk': {
       const disk = disks.get(request.diskPath);
       disks.delete(request.diskPath);
-      queue = queue.then(async () => (await disk?.catch(() => null))?.close());
+      queue = queue.then(async () => {
+        await (await disk?.catch(() => null))?.close();
+        // Between jobs a host holds nothing open: a store may be moved or deleted meanwhile.
+        if (disks.size === 0) closeLocators();
+      });
       break;
     }
     case 'segment':
@@ -148,20 +154,22 @@ async function readPerBlock(
 
 /**
  * Whether `block` (number `i` of the segment) is as the track log has it, filling in its
- * digest: by fingerprint when the track log has one (no SHA-256 computed), else by digest.
+ * digest and fingerprint: by fingerprint when the track log has one (no SHA-256 computed),
+ * else by digest.
  */
 function compare(
   block: Buffer,
   i: number,
   track: Track | null,
+  fingerprintOf: Fingerprinter | null,
   digests: Uint8Array,
   fingerprints: Uint8Array,
 ): boolean {
-  const fingerprint = fingerprintOf(block);
-  fingerprints.set(fingerprint, i * FINGERPRINT_BYTES);
+  const fingerprint = fingerprintOf?.(block) ?? null;
+  if (fingerprint) fingerprints.set(fingerprint, i * FINGERPRINT_BYTES);
   const previous = track?.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
   const usable = previous?.byteLength === DIGEST_BYTES && !isZeroDigest(previous);
-  if (usable && track?.fingerprints) {
+  if (usable && fingerprint && track?.fingerprints) {
     const was = track.fingerprints.subarray(i * FINGERPRINT_BYTES, (i + 1) * FINGERPRINT_BYTES);
     if (fingerprint.equals(was)) {
       digests.set(previous, i * DIGEST_BYTES);
@@ -191,17 +199,40 @@ async function dataBlocks(disk: VirtualDisk, request: SegmentRequest): Promise<U
   return has;
 }
 
-/** Which of `digests` the storage unit holds already (all false without a block index). */
+/**
+ * Which of `digests` the storage unit holds already. All false without a block index, or
+ * when it cannot be read: the look-up only saves sending blocks, and the engine deduplicates
+ * what it is sent anyway.
+ */
 function alreadyStored(request: SegmentRequest, digests: Uint8Array[]): boolean[] {
-  if (!request.blockIndex || digests.length === 0) return digests.map(() => false);
-  let locator = locators.get(request.blockIndex);
-  if (!locator) {
-    locator = new BlockLocator(request.blockIndex);
-    locators.set(request.blockIndex, locator);
+  const none = (): boolean[] => digests.map(() => false);
+  if (!request.blockIndex || digests.length === 0) return none();
+  try {
+    let locator = locators.get(request.blockIndex);
+    if (!locator) {
+      locator = new BlockLocator(request.blockIndex);
+      locators.set(request.blockIndex, locator);
+    }
+    return locator
+      .locateAll(
+        digests.map((digest) => Buffer.from(digest.buffer, digest.byteOffset, DIGEST_BYTES)),
+      )
+      .map((location) => location !== undefined);
+  } catch {
+    locators.get(request.blockIndex)?.close();
+    locators.delete(request.blockIndex);
+    return none();
   }
-  return locator
-    .locateAll(digests.map((digest) => Buffer.from(digest.buffer, digest.byteOffset, DIGEST_BYTES)))
-    .map((location) => location !== undefined);
+}
+
+function closeLocators(): void {
+  for (const locator of locators.values()) locator.close();
+  locators.clear();
+}
+
+function fingerprinterFor(seed: string): Fingerprinter | null {
+  if (!fingerprinters.has(seed)) fingerprinters.set(seed, fingerprinter(seed));
+  return fingerprinters.get(seed)!;
 }
 
 async function runSegment(request: SegmentRequest): Promise<void> {
@@ -211,6 +242,7 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     const digests = new Uint8Array(request.blockCount * DIGEST_BYTES);
     const states = new Uint8Array(request.blockCount);
     const fingerprints = new Uint8Array(request.blockCount * FINGERPRINT_BYTES);
+    const fingerprintOf = fingerprinterFor(request.fingerprintSeed);
     let bytesRead = 0;
     const blockBytes = (i: number): number =>
       Math.min(request.blockSize, disk.virtualSize - (request.firstBlock + i) * request.blockSize);
@@ -258,8 +290,9 @@ async function runSegment(request: SegmentRequest): Promise<void> {
         const block = buffer.subarray(at, at + blockBytes(i));
         at += block.byteLength;
         if (isZero(block)) continue; // state, digest and fingerprint stay zero
-        if (compare(block, i, track, digests, fingerprints)) states[i] = BLOCK_UNCHANGED;
-        else changed.push([i, block]);
+        if (compare(block, i, track, fingerprintOf, digests, fingerprints)) {
+          states[i] = BLOCK_UNCHANGED;
+        } else changed.push([i, block]);
       }
       const stored = alreadyStored(
         request,
@@ -292,7 +325,15 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     }
     for (let i = 0; i < request.blockCount; i++) if (!has[i]) states[i] = BLOCK_ZERO;
     post(
-      { type: 'segment-done', segment: request.segment, digests, states, fingerprints, bytesRead },
+      {
+        type: 'segment-done',
+        segment: request.segment,
+        digests,
+        states,
+        fingerprints,
+        fingerprinted: fingerprintOf !== null,
+        bytesRead,
+      },
       [digests.buffer, states.buffer, fingerprints.buffer],
     );
   } catch (error) {

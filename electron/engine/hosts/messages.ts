@@ -28,6 +28,8 @@ export interface SegmentRequest {
    * is unchanged without computing its digest. Null: compare digests.
    */
   readonly trackFingerprints: string | null;
+  /** Key of the fingerprints, trackFingerprints' and the ones computed (see fingerprint.ts). */
+  readonly fingerprintSeed: string;
   /**
    * The storage unit's block index, to look changed blocks up in before sending them (a
    * forced rescan, a first backup of a cloned disk): a block it holds is not compressed nor
@@ -70,6 +72,8 @@ export interface SegmentDone {
   readonly states: Uint8Array;
   /** 16 bytes per block of the segment, for the next backup's track log; zero for zero blocks. */
   readonly fingerprints: Uint8Array;
+  /** False when the host could not fingerprint (no addon): `fingerprints` are all zero. */
+  readonly fingerprinted: boolean;
   readonly bytesRead: number;
 }
 

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { backupVm, type BackupResult } from '../../../electron/engine/backup/backup-vm.js';
-import { FINGERPRINT_BYTES, fingerprintOf } from '../../../electron/engine/backup/fingerprint.js';
+import { FINGERPRINT_BYTES, fingerprinter } from '../../../electron/engine/backup/fingerprint.js';
+import { removeSnapshots, TrackLogs } from '../../../electron/engine/backup/track-log.js';
 import { Catalog } from '../../../electron/engine/catalog/catalog.js';
 import { restoreImage } from '../../../electron/engine/restore/restore-image.js';
 import { Store } from '../../../electron/engine/store/store.js';
@@ -72,6 +74,12 @@ describe('Accelerator backups compare block fingerprints', () => {
     const first = await backup();
     const [fingerprintFile] = await trackFiles('.fingerprints');
     const fingerprints = await readFile(fingerprintFile!);
+    const [meta] = await trackFiles('.json');
+    const { fingerprintSeed } = JSON.parse(await readFile(meta!, 'utf8')) as {
+      fingerprintSeed: string;
+    };
+    expect(fingerprintSeed).toMatch(/^[0-9a-f]{16}$/);
+    const fingerprintOf = fingerprinter(fingerprintSeed)!;
     const raw = await readFile(await qemuRaw(disk, 'vhdx', dir));
     expect(fingerprints.byteLength).toBe(Math.ceil(raw.byteLength / BLOCK) * FINGERPRINT_BYTES);
     for (const block of [0, 31, 32, 160, 255, 383]) {
@@ -96,6 +104,12 @@ describe('Accelerator backups compare block fingerprints', () => {
     ]);
     expect(stats.stats.blocksUnchanged).toBe(128 - 4);
     await expectRestores(second);
+    // The seed stays with the disk, so the next backup compares like with like.
+    const [metaAfter] = await trackFiles('.json');
+    expect(JSON.parse(await readFile(metaAfter!, 'utf8'))).toMatchObject({
+      backupId: second.manifest.backupId,
+      fingerprintSeed,
+    });
     // The running backup's fingerprint file became the track log; nothing is left half-done.
     expect(await trackFiles('.partial')).toEqual([]);
     expect(await trackFiles('.fingerprints')).toHaveLength(1);
@@ -141,4 +155,51 @@ describe('Accelerator backups compare block fingerprints', () => {
       await expectRestores(second);
     });
   }
+});
+
+describe('track logs', () => {
+  it('a backup reads the track log as it was when it started, whatever a later save does', async () => {
+    const { dir, cleanup } = await scratchDir();
+    try {
+      const logs = new TrackLogs(path.join(dir, 'tracklogs'));
+      const version = async (
+        backupId: string,
+      ): Promise<{ digests: Buffer; fingerprints: Buffer }> => {
+        const digests = randomBytes(4 * 32);
+        const fingerprints = randomBytes(4 * FINGERPRINT_BYTES);
+        await writeFile(path.join(dir, `${backupId}.blocks`), digests);
+        await writeFile(path.join(dir, `${backupId}.fingerprints`), fingerprints);
+        await logs.save(
+          {
+            diskKey: 'vm:disk',
+            backupId,
+            blockSize: 65536,
+            blockCount: 4,
+            sha256: createHash('sha256').update(digests).digest('hex'),
+            fingerprintSeed: '00112233445566aa',
+          },
+          path.join(dir, `${backupId}.blocks`),
+          path.join(dir, `${backupId}.fingerprints`),
+        );
+        return { digests, fingerprints };
+      };
+      const first = await version('vm_1');
+      const lookup = await logs.find('vm:disk', 'vm_1', 65536, 4, 'vm_2');
+      if (lookup.kind !== 'found') throw new Error(`track log not found: ${lookup.kind}`);
+      const { trackLog } = lookup;
+      expect(trackLog.seed).toBe('00112233445566aa');
+
+      // Another process's backup of the disk commits while this one reads.
+      await version('vm_2b');
+      expect((await readFile(trackLog.digests)).equals(first.digests)).toBe(true);
+      expect((await readFile(trackLog.fingerprints!)).equals(first.fingerprints)).toBe(true);
+      expect((await logs.find('vm:disk', 'vm_1', 65536, 4, 'vm_3')).kind).toBe('none');
+
+      await removeSnapshots(trackLog.snapshots);
+      expect(trackLog.snapshots).toHaveLength(2);
+      for (const file of trackLog.snapshots) await expect(access(file)).rejects.toThrow();
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -56,7 +56,7 @@ async function segment(
 ): Promise<{ blocks: BlockReport[]; done: SegmentDone }> {
   const blocks: BlockReport[] = [];
   let pool: HostPool | null = null;
-  const done = await new Promise<SegmentDone>((resolve, reject) => {
+  const answered = new Promise<SegmentDone>((resolve, reject) => {
     pool = new HostPool(1, {
       onReport: (_host, report: HostReport) => {
         if (report.type === 'block') {
@@ -76,11 +76,15 @@ async function segment(
       blockCount: SIZE / BLOCK,
       trackLog: null,
       trackFingerprints: null,
+      fingerprintSeed: '0123456789abcdef',
       blockIndex,
     });
   });
-  await pool!.close();
-  return { blocks, done };
+  try {
+    return { blocks, done: await answered };
+  } finally {
+    await pool!.close();
+  }
 }
 
 describe('a backup host looking changed blocks up in the block index', () => {
