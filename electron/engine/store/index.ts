@@ -36,9 +36,10 @@
  * What may run at the same time
  *   Any number of backups, restores and verifies, and one garbage collection, in any number
  *   of processes. A backup's new packs are sealed after it staged its image, so never swept
- *   before it commits; a block it only linked or deduplicated against may be swept, which its
- *   commit sees under the lock, and it stores that block again from the source before
- *   committing. A restore host that finds a pack gone (repacked meanwhile) looks its blocks
+ *   before it commits; a block it only linked or deduplicated against (its backup hosts look
+ *   changed blocks up on read-only connections and do not send the ones the index holds) may
+ *   be swept, which its commit sees under the lock, and it stores that block again from the
+ *   source before committing. A restore host that finds a pack gone (repacked meanwhile) looks its blocks
  *   up again, waiting up to 5 s: the sweep deletes the old file before it commits the new
  *   locations, which its read-only connection sees only then. Deleting an image takes the
  *   commit lock.
