@@ -91,6 +91,8 @@ export function registerRestoreCommand(program: Command): void {
   dataOptions(command).action(async (backupId: string | undefined, flags: RestoreFlags) => {
     const request = await requestOf(backupId, flags);
     await checkStoreExists(flags);
+    // Started before the engine's modules load, so they are ready when the restore starts.
+    if (!flags.dryRun) (await import('../../engine/restore/restore-hosts.js')).warmRestoreHosts();
     await withService(flags, async (service) => {
       if (flags.dryRun) {
         const plan = await service.planRestore(request);

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { TesseraError } from '../../../shared/errors.js';
 import type { WritableFormat } from '../disk/types.js';
@@ -7,7 +6,7 @@ import { createDiskWriter } from '../disk/writers.js';
 import { DIGEST_BYTES, isZeroDigest } from '../store/digest.js';
 import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
-import { RestoreHosts, type FetchedWindow } from './restore-hosts.js';
+import { defaultRestoreHostCount, RestoreHosts, type FetchedWindow } from './restore-hosts.js';
 
 export interface RestoreProgress {
   readonly doneBytes: number;
@@ -86,10 +85,7 @@ export async function restoreImage(request: RestoreRequest): Promise<RestoredDis
   const totalBytes = disks.reduce((sum, d) => sum + d.virtualSize, 0);
   let before = 0;
   const restored: RestoredDisk[] = [];
-  const hosts = new RestoreHosts(
-    request.hosts ?? Math.max(1, os.availableParallelism()),
-    store.dir,
-  );
+  const hosts = new RestoreHosts(request.hosts ?? defaultRestoreHostCount(), store.dir);
   try {
     for (const disk of disks) {
       const format = request.formats?.get(disk.position) ?? request.format;
