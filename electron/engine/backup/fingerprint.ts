@@ -8,53 +8,34 @@
  * What a match trusts: a block whose fingerprint matches takes the previous digest, unread by
  * SHA-256, and restores verify blocks against the digests the image names; so a changed block
  * that kept its fingerprint would be restored as it was before. By accident that is a 2^-128
- * event. XXH3 is not built to resist someone crafting collisions, so each disk's fingerprints
- * are keyed with a random seed kept only in its track log, out of reach of the guest that
- * writes the disk; a forced rescan (a policy can ask for one every N backups) recomputes every
- * digest regardless.
+ * event. XXH3 is not built to resist someone crafting collisions: the guest that writes a disk
+ * could make its own backups keep old content for blocks it crafted. A forced rescan (a
+ * policy can ask for one every N backups) recomputes every digest and ends that. Keyed
+ * fingerprints (a random seed per disk) were tried: xxhash-addon's seeded hasher corrupted
+ * its state in backup hosts that were terminated and reused (a segfault in 1 of 3 runs of the
+ * compound-job tests), so only its stateless one-shot hash is used.
  */
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { XXHash128 as XXHash128Class } from 'xxhash-addon';
 
 export const FINGERPRINT_BYTES = 16;
-const SEED_BYTES = 8;
 
 export type Fingerprinter = (block: Buffer) => Buffer;
 
-let addon: { XXHash128: typeof XXHash128Class } | null | undefined;
+let loaded: Fingerprinter | null | undefined;
 
-function load(): { XXHash128: typeof XXHash128Class } | null {
-  if (addon === undefined) {
+/** Fingerprints blocks; null when the addon cannot be loaded on this machine. */
+export function fingerprinter(): Fingerprinter | null {
+  if (loaded === undefined) {
     try {
       // CommonJS, with its classes on module.exports.
-      addon = createRequire(import.meta.url)('xxhash-addon') as {
+      const { XXHash128 } = createRequire(import.meta.url)('xxhash-addon') as {
         XXHash128: typeof XXHash128Class;
       };
+      loaded = (block) => XXHash128.hash(block);
     } catch {
-      addon = null; // backups compare digests instead: slower, as correct
+      loaded = null; // backups compare digests instead: slower, as correct
     }
   }
-  return addon;
-}
-
-/** A new random seed for a disk's fingerprints, as hex. */
-export function newFingerprintSeed(): string {
-  return randomBytes(SEED_BYTES).toString('hex');
-}
-
-/**
- * Fingerprints blocks with the seed (hex, from newFingerprintSeed); null when the addon cannot
- * be loaded on this machine.
- */
-export function fingerprinter(seed: string): Fingerprinter | null {
-  const { XXHash128 } = load() ?? {};
-  if (!XXHash128) return null;
-  const hasher = new XXHash128(Buffer.from(seed, 'hex'));
-  return (block) => {
-    hasher.update(block);
-    const fingerprint = hasher.digest();
-    hasher.reset();
-    return fingerprint;
-  };
+  return loaded;
 }

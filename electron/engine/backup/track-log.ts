@@ -25,8 +25,6 @@ export interface TrackLogMeta {
   readonly sha256: string;
   /** SHA-256 of the fingerprint file; absent in track logs from before fingerprints. */
   readonly fingerprintsSha256?: string;
-  /** The seed the fingerprints are keyed with (see fingerprint.ts). */
-  readonly fingerprintSeed?: string;
 }
 
 export interface TrackLog {
@@ -34,8 +32,6 @@ export interface TrackLog {
   readonly digests: string;
   /** 16-byte fingerprints, one per block, or null: compare by digest. */
   readonly fingerprints: string | null;
-  /** The seed of those fingerprints; null without them. */
-  readonly seed: string | null;
   /** Snapshot files made for the backup that reads this, to remove when it ends. */
   readonly snapshots: readonly string[];
 }
@@ -77,7 +73,6 @@ export class TrackLogs {
       }
       if (meta.diskKey !== diskKey || meta.backupId !== backupId) return { kind: 'none' };
       if (meta.blockSize !== blockSize || meta.blockCount !== blockCount) return { kind: 'none' };
-      const keyed = meta.fingerprintsSha256 !== undefined && meta.fingerprintSeed !== undefined;
       const taken: string[] = [];
       try {
         // A fingerprint match takes the digest beside it on trust, so both files are checked
@@ -87,11 +82,8 @@ export class TrackLogs {
         if ((await fileSha256(digests)) !== meta.sha256) {
           throw new Error('its digests do not match their checksum');
         }
-        if (!keyed) {
-          return {
-            kind: 'found',
-            trackLog: { digests, fingerprints: null, seed: null, snapshots: taken },
-          };
+        if (meta.fingerprintsSha256 === undefined) {
+          return { kind: 'found', trackLog: { digests, fingerprints: null, snapshots: taken } };
         }
         const fingerprints = await this.snapshot(
           `${base}.fingerprints`,
@@ -104,7 +96,7 @@ export class TrackLogs {
         }
         return {
           kind: 'found',
-          trackLog: { digests, fingerprints, seed: meta.fingerprintSeed!, snapshots: taken },
+          trackLog: { digests, fingerprints, snapshots: taken },
         };
       } catch (error) {
         await removeSnapshots(taken);
@@ -125,8 +117,7 @@ export class TrackLogs {
 
   /**
    * Replaces the track log of `diskKey` with a copy of a committed image's digest list and
-   * the fingerprints its backup computed with `meta.fingerprintSeed` (a pending file, moved;
-   * null: none).
+   * the fingerprints its backup computed (a pending file, moved; null: none).
    */
   async save(meta: TrackLogMeta, digestList: string, fingerprints: string | null): Promise<void> {
     await mkdir(this.dir, { recursive: true });
@@ -137,19 +128,14 @@ export class TrackLogs {
     if ((await fileSha256(temp)) !== meta.sha256) {
       throw new Error('the track log copy does not match the image digest list');
     }
-    const keep = fingerprints !== null && meta.fingerprintSeed !== undefined;
-    const fingerprintsSha256 = keep ? await fileSha256(fingerprints) : undefined;
+    const fingerprintsSha256 = fingerprints ? await fileSha256(fingerprints) : undefined;
     // Retract the old meta, swap the files, then vouch for them: a crash at any point leaves
     // either no track log or a consistent one.
     await rm(`${base}.json`, { force: true });
     await rename(temp, `${base}.digests`);
-    if (keep) await rename(fingerprints, `${base}.fingerprints`);
+    if (fingerprints) await rename(fingerprints, `${base}.fingerprints`);
     else await rm(`${base}.fingerprints`, { force: true });
-    const vouched: TrackLogMeta = {
-      ...meta,
-      fingerprintsSha256,
-      fingerprintSeed: keep ? meta.fingerprintSeed : undefined,
-    };
+    const vouched: TrackLogMeta = { ...meta, fingerprintsSha256 };
     await writeFile(`${base}.json.${process.pid}.partial`, JSON.stringify(vouched));
     await rename(`${base}.json.${process.pid}.partial`, `${base}.json`);
   }

@@ -18,7 +18,7 @@ import type { StagedImage, Store } from '../store/store.js';
 import { ExtentSet } from './extents.js';
 import { dropSnapshot, snapshotDisk } from './snapshot.js';
 import { fileSha256 } from './file-sha256.js';
-import { FINGERPRINT_BYTES, newFingerprintSeed } from './fingerprint.js';
+import { FINGERPRINT_BYTES } from './fingerprint.js';
 import { removeSnapshots, TrackLogs, type TrackLog } from './track-log.js';
 import type { BackupDiskSource, DiskWork, PendingFingerprints } from './workload.js';
 
@@ -193,7 +193,6 @@ export class VmBackup {
             blockSize: this.blockSize,
             blockCount: disk.blockCount,
             sha256: manifest.disks[i]!.blocksSha256,
-            fingerprintSeed: disk.fingerprintSeed,
           },
           store.layout.digestList(this.backupId, disk.blocksFile),
           fingerprints,
@@ -401,8 +400,6 @@ async function planDisks(
       trackLog,
       digestHandle,
       fingerprints,
-      // Kept from the previous backup's, so this one's fingerprints compare with the next's.
-      fingerprintSeed: trackLog?.seed ?? newFingerprintSeed(),
       fileStamp: { size: before.size, mtimeMs: before.mtimeMs },
       changedWhileRead: false,
       changed: new ExtentSet(facts.virtualSize),
@@ -431,7 +428,7 @@ async function trackLogOf(
       `${sourcePath}: the track log is damaged (${lookup.reason}); comparing with image ${previous.backupId} instead`,
     );
   }
-  return { digests: previous.digestList, fingerprints: null, seed: null, snapshots: [] };
+  return { digests: previous.digestList, fingerprints: null, snapshots: [] };
 }
 
 /** The previous image of this disk usable as its track log: same block size and disk size. */

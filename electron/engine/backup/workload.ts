@@ -52,8 +52,6 @@ export interface DiskWork {
   digestHandle: FileHandle | null;
   /** Where this backup's fingerprints go, for the next one's track log; null: nowhere. */
   readonly fingerprints: PendingFingerprints | null;
-  /** The seed this backup's fingerprints are keyed with (see fingerprint.ts). */
-  readonly fingerprintSeed: string;
   /** Size and modification time of the file read, when planned; compared when it is done. */
   readonly fileStamp: { readonly size: number; readonly mtimeMs: number };
   changedWhileRead: boolean;
@@ -151,7 +149,6 @@ export async function runWorkload(
           blockCount: Math.min(perSegment, work.blockCount - first),
           trackLog: work.trackLog?.digests ?? null,
           trackFingerprints: work.trackLog?.fingerprints ?? null,
-          fingerprintSeed: work.fingerprintSeed,
           blockIndex: store.layout.index,
         },
       });

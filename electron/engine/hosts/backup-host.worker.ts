@@ -42,8 +42,6 @@ let spanTurn = 0;
 const disks = new Map<string, Promise<VirtualDisk>>();
 /** Read-only views of the block indexes of the storage units of the disks open here. */
 const locators = new Map<string, BlockLocator>();
-/** Fingerprinters by seed (null: the addon is missing here). */
-const fingerprinters = new Map<string, Fingerprinter | null>();
 let unacked = 0;
 let waiters: Array<() => void> = [];
 let queue: Promise<void> = Promise.resolve();
@@ -230,11 +228,6 @@ function closeLocators(): void {
   locators.clear();
 }
 
-function fingerprinterFor(seed: string): Fingerprinter | null {
-  if (!fingerprinters.has(seed)) fingerprinters.set(seed, fingerprinter(seed));
-  return fingerprinters.get(seed)!;
-}
-
 async function runSegment(request: SegmentRequest): Promise<void> {
   try {
     const disk = await diskFor(request);
@@ -242,7 +235,7 @@ async function runSegment(request: SegmentRequest): Promise<void> {
     const digests = new Uint8Array(request.blockCount * DIGEST_BYTES);
     const states = new Uint8Array(request.blockCount);
     const fingerprints = new Uint8Array(request.blockCount * FINGERPRINT_BYTES);
-    const fingerprintOf = fingerprinterFor(request.fingerprintSeed);
+    const fingerprintOf = fingerprinter();
     let bytesRead = 0;
     const blockBytes = (i: number): number =>
       Math.min(request.blockSize, disk.virtualSize - (request.firstBlock + i) * request.blockSize);

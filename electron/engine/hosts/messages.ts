@@ -28,8 +28,6 @@ export interface SegmentRequest {
    * is unchanged without computing its digest. Null: compare digests.
    */
   readonly trackFingerprints: string | null;
-  /** Key of the fingerprints, trackFingerprints' and the ones computed (see fingerprint.ts). */
-  readonly fingerprintSeed: string;
   /**
    * The storage unit's block index, to look changed blocks up in before sending them (a
    * forced rescan, a first backup of a cloned disk): a block it holds is not compressed nor

@@ -76,7 +76,6 @@ async function segment(
       blockCount: SIZE / BLOCK,
       trackLog: null,
       trackFingerprints: null,
-      fingerprintSeed: '0123456789abcdef',
       blockIndex,
     });
   });
