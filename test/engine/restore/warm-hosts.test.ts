@@ -28,32 +28,22 @@ it('a restore takes the hosts started ahead of it, and starts any more it needs'
   const catalog = Catalog.open(store.layout.catalog);
   try {
     const { manifest } = await backupVm({ store, catalog, client: 'web', disks: [{ path: disk }] });
+    /** Restores with two hosts into `name` and checks the disk byte for byte. */
+    const restoreInto = async (name: string): Promise<void> => {
+      const toDir = path.join(dir, name);
+      await restoreImage({ store, backupId: manifest.backupId, toDir, format: 'raw', hosts: 2 });
+      await qemuImg('compare', '-f', 'vhdx', '-F', 'raw', disk, path.join(toDir, 'web.raw'));
+    };
 
     warmRestoreHosts(2);
     expect(warmRestoreHostCount()).toBe(2);
-    const restored = path.join(dir, 'restored');
-    await restoreImage({
-      store,
-      backupId: manifest.backupId,
-      toDir: restored,
-      format: 'raw',
-      hosts: 2,
-    });
+    await restoreInto('restored');
     expect(warmRestoreHostCount()).toBe(0);
-    await qemuImg('compare', '-f', 'vhdx', '-F', 'raw', disk, path.join(restored, 'web.raw'));
 
     // Fewer started ahead than the restore runs: it takes those and starts the rest.
     warmRestoreHosts(1);
     expect(warmRestoreHostCount()).toBe(1);
-    const again = path.join(dir, 'again');
-    await restoreImage({
-      store,
-      backupId: manifest.backupId,
-      toDir: again,
-      format: 'raw',
-      hosts: 2,
-    });
-    await qemuImg('compare', '-f', 'vhdx', '-F', 'raw', disk, path.join(again, 'web.raw'));
+    await restoreInto('again');
     expect(warmRestoreHostCount()).toBe(0);
   } finally {
     catalog.close();
