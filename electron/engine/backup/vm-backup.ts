@@ -112,6 +112,7 @@ export class VmBackup {
       await planDisks(request, backupId, blockSize, trackLogs, staged, disks);
     } catch (error) {
       await closeDisks(disks);
+      await dropSnapshots(disks);
       await dropTemporaryFiles(disks);
       await store.discardStaged(staged);
       throw error;
@@ -356,57 +357,65 @@ async function planDisks(
       identity: disk.identity,
     };
     await disk.close();
-    if (facts.virtualSize === 0) {
-      if (readPath !== sourcePath) await dropSnapshot(readPath);
-      throw new TesseraError(
-        'BAD_REQUEST',
-        `${sourcePath}: the disk is empty (0 bytes); there is nothing to back up`,
+    // If planning this disk fails, its own snapshot and track-log snapshots go here (removing
+    // them twice is harmless once it is in `plans`, whose files prepare() cleans up).
+    let trackLog: TrackLog | null = null;
+    try {
+      if (facts.virtualSize === 0) {
+        throw new TesseraError(
+          'BAD_REQUEST',
+          `${sourcePath}: the disk is empty (0 bytes); there is nothing to back up`,
+        );
+      }
+      let diskKey = `${request.client}:${facts.identity ?? sourcePath}`;
+      while (keys.has(diskKey)) diskKey += '+';
+      keys.add(diskKey);
+      const blockCount = Math.ceil(facts.virtualSize / blockSize);
+      const previous = request.forcedRescan
+        ? null
+        : await previousImage(request, diskKey, blockSize, facts.virtualSize);
+      trackLog = previous
+        ? await trackLogOf(trackLogs, previous, diskKey, blockSize, blockCount, backupId, {
+            sourcePath,
+            log: request.log,
+          })
+        : null;
+      const blocksFile = `disk-${position}.blocks`;
+      const digestHandle = await open(staged.digestListPath(blocksFile), 'wx');
+      const fingerprints = await openPendingFingerprints(
+        trackLogs,
+        diskKey,
+        backupId,
+        blockCount,
+        request.log,
       );
+      plans.push({
+        position,
+        client: request.client,
+        source,
+        sourcePath,
+        diskPath: readPath,
+        ...facts,
+        diskKey,
+        blockSize,
+        blockCount,
+        blocksFile,
+        previousBackupId: previous?.backupId ?? null,
+        trackLog,
+        digestHandle,
+        fingerprints,
+        fileStamp: { size: before.size, mtimeMs: before.mtimeMs },
+        changedWhileRead: false,
+        changed: new ExtentSet(facts.virtualSize),
+        unchanged: new ExtentSet(facts.virtualSize),
+        stats: { ...EMPTY_DISK_STATS },
+      });
+      await digestHandle.truncate(blockCount * DIGEST_BYTES);
+    } catch (error) {
+      await removeSnapshots(trackLog?.snapshots ?? []);
+      if (readPath !== sourcePath) await dropSnapshot(readPath).catch(() => undefined);
+      throw error;
     }
-    let diskKey = `${request.client}:${facts.identity ?? sourcePath}`;
-    while (keys.has(diskKey)) diskKey += '+';
-    keys.add(diskKey);
-    const blockCount = Math.ceil(facts.virtualSize / blockSize);
-    const previous = request.forcedRescan
-      ? null
-      : await previousImage(request, diskKey, blockSize, facts.virtualSize);
-    const trackLog = previous
-      ? await trackLogOf(trackLogs, previous, diskKey, blockSize, blockCount, backupId, {
-          sourcePath,
-          log: request.log,
-        })
-      : null;
-    const blocksFile = `disk-${position}.blocks`;
-    const digestHandle = await open(staged.digestListPath(blocksFile), 'wx');
-    const fingerprints = await openPendingFingerprints(
-      trackLogs,
-      diskKey,
-      backupId,
-      blockCount,
-      request.log,
-    );
-    plans.push({
-      position,
-      client: request.client,
-      source,
-      sourcePath,
-      diskPath: readPath,
-      ...facts,
-      diskKey,
-      blockSize,
-      blockCount,
-      blocksFile,
-      previousBackupId: previous?.backupId ?? null,
-      trackLog,
-      digestHandle,
-      fingerprints,
-      fileStamp: { size: before.size, mtimeMs: before.mtimeMs },
-      changedWhileRead: false,
-      changed: new ExtentSet(facts.virtualSize),
-      unchanged: new ExtentSet(facts.virtualSize),
-      stats: { ...EMPTY_DISK_STATS },
-    });
-    await digestHandle.truncate(blockCount * DIGEST_BYTES);
   }
 }
 

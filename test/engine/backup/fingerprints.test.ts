@@ -125,6 +125,25 @@ describe('Accelerator backups compare block fingerprints', () => {
     await expectRestores(third);
   });
 
+  it('a backup that fails while planning its disks leaves no snapshot of a track log behind', async () => {
+    await backup();
+    const empty = path.join(dir, 'empty.img');
+    await writeFile(empty, '');
+    await expect(
+      backupVm({
+        store,
+        catalog,
+        client: 'vm',
+        disks: [{ path: disk }, { path: empty }],
+        now: () => clock++,
+      }),
+    ).rejects.toThrow(/the disk is empty/);
+    expect(await trackFiles('.partial')).toEqual([]);
+    // The track log itself is untouched: the next backup compares fingerprints.
+    await change();
+    expect(logOf(await backup())).toContain('comparing fingerprints');
+  });
+
   for (const damaged of ['.digests', '.fingerprints'] as const) {
     it(`does not trust a track log whose ${damaged.slice(1)} were damaged`, async () => {
       const first = await backup();
