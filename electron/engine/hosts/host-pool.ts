@@ -11,7 +11,7 @@ export interface HostHandlers {
   onFailure(host: number, error: TesseraError): void;
 }
 
-/** How many backup hosts to run: one per core, since hashing is CPU-bound. */
+/** How many backup or restore hosts to run: one per core, since hashing is CPU-bound. */
 export function defaultHostCount(): number {
   return Math.max(1, os.availableParallelism());
 }

@@ -1,7 +1,7 @@
-import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { TesseraError } from '../../../shared/errors.js';
 import type { FetchWindow, RestoreHostReport } from '../hosts/restore-messages.js';
+import { defaultHostCount } from '../hosts/host-pool.js';
 import { spawnHost } from '../hosts/spawn-host.js';
 
 /** A filled window: block i at i × blockSize; `runs` are [start, end) pairs of checked bytes. */
@@ -27,7 +27,7 @@ interface Pending {
 const warm: Worker[] = [];
 
 /** Starts `count` restore hosts (default one per core) for the next restore to take. */
-export function warmRestoreHosts(count = defaultRestoreHostCount()): void {
+export function warmRestoreHosts(count = defaultHostCount()): void {
   while (warm.length < count) {
     const worker = spawnHost('restore-host');
     worker.unref();
@@ -44,10 +44,6 @@ export function warmRestoreHosts(count = defaultRestoreHostCount()): void {
 /** Restore hosts started ahead and not taken yet. */
 export function warmRestoreHostCount(): number {
   return warm.length;
-}
-
-export function defaultRestoreHostCount(): number {
-  return Math.max(1, os.availableParallelism());
 }
 
 /** A warm restore host if one is up, else a new one. */

@@ -6,7 +6,8 @@ import { createDiskWriter } from '../disk/writers.js';
 import { DIGEST_BYTES, isZeroDigest } from '../store/digest.js';
 import type { DiskImageManifest, ImageManifest } from '../store/manifest.js';
 import type { Store } from '../store/store.js';
-import { defaultRestoreHostCount, RestoreHosts, type FetchedWindow } from './restore-hosts.js';
+import { defaultHostCount } from '../hosts/host-pool.js';
+import { RestoreHosts, type FetchedWindow } from './restore-hosts.js';
 
 export interface RestoreProgress {
   readonly doneBytes: number;
@@ -85,7 +86,7 @@ export async function restoreImage(request: RestoreRequest): Promise<RestoredDis
   const totalBytes = disks.reduce((sum, d) => sum + d.virtualSize, 0);
   let before = 0;
   const restored: RestoredDisk[] = [];
-  const hosts = new RestoreHosts(request.hosts ?? defaultRestoreHostCount(), store.dir);
+  const hosts = new RestoreHosts(request.hosts ?? defaultHostCount(), store.dir);
   try {
     for (const disk of disks) {
       const format = request.formats?.get(disk.position) ?? request.format;
